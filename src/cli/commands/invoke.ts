@@ -1,0 +1,5 @@
+import { AivaultError } from '../../errors/aivault-error.js';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw new AivaultError('usage', "'invoke' is not implemented yet");
+}
