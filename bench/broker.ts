@@ -1,0 +1,1 @@
+export async function bench(): Promise<void> { process.stdout.write('(broker bench not written yet)\n'); }
