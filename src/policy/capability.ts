@@ -1,0 +1,73 @@
+/**
+ * Capability decisions (SPEC §6). Pure: no I/O.
+ *
+ * Decisions:
+ * - Methods compare case-insensitively after upper-casing both sides ('post' == 'POST'); a method
+ *   that is not an RFC 9110 token never matches. No wildcard method: '*' in a capability matches
+ *   nothing (fail closed).
+ * - `path` must be normalizePath() output; prefixes match whole segments (prefixMatches).
+ * - Passthrough inference: among granted capabilities with a prefix matching the path AND allowing
+ *   the method, the longest matching prefix wins; ties go to the earlier capability in `granted`
+ *   (callers pass a stable order). If some capability matches the path but none allows the method
+ *   → method_not_allowed; if none matches the path → capability_not_granted.
+ */
+import type { Capability } from '../registry/types.js';
+import { prefixMatches } from './path.js';
+
+export type Match =
+  | { ok: true; capability: Capability; prefix: string }
+  | { ok: false; code: 'capability_not_granted' | 'method_not_allowed' };
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** True when `cap` lists `method` (case-insensitive; '*' is not a wildcard). */
+export function methodAllowed(method: string, cap: Pick<Capability, 'methods'>): boolean {
+  if (typeof method !== 'string' || !TOKEN.test(method) || method === '*') return false;
+  const m = method.toUpperCase();
+  return cap.methods.some((x) => typeof x === 'string' && x !== '*' && x.toUpperCase() === m);
+}
+
+/** The longest of `cap`'s prefixes matching `path`, or undefined. */
+export function matchingPrefix(path: string, cap: Pick<Capability, 'pathPrefixes'>): string | undefined {
+  let best: string | undefined;
+  let bestLen = -1;
+  for (const pre of cap.pathPrefixes) {
+    const len = significantLength(pre);
+    if (len > bestLen && prefixMatches(path, pre)) {
+      best = pre;
+      bestLen = len;
+    }
+  }
+  return best;
+}
+
+/** Length of a prefix ignoring a trailing '/', so '/v1/' and '/v1' rank the same. */
+function significantLength(prefix: string): number {
+  return prefix.length > 1 && prefix.endsWith('/') ? prefix.length - 1 : prefix.length;
+}
+
+export function inferCapability(method: string, path: string, granted: Capability[]): Match {
+  let best: { capability: Capability; prefix: string; len: number } | undefined;
+  let pathMatched = false;
+  for (const cap of granted) {
+    const pre = matchingPrefix(path, cap);
+    if (pre === undefined) continue;
+    pathMatched = true;
+    if (!methodAllowed(method, cap)) continue;
+    const len = significantLength(pre);
+    if (best === undefined || len > best.len) best = { capability: cap, prefix: pre, len };
+  }
+  if (best) return { ok: true, capability: best.capability, prefix: best.prefix };
+  return { ok: false, code: pathMatched ? 'method_not_allowed' : 'capability_not_granted' };
+}
+
+/** Envelope mode: the capability is named; method first, then path (SPEC §6 order). */
+export function checkCapability(
+  method: string,
+  path: string,
+  cap: Capability,
+): { ok: true } | { ok: false; code: 'method_not_allowed' | 'path_not_allowed' } {
+  if (!methodAllowed(method, cap)) return { ok: false, code: 'method_not_allowed' };
+  if (matchingPrefix(path, cap) === undefined) return { ok: false, code: 'path_not_allowed' };
+  return { ok: true };
+}
