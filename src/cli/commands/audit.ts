@@ -1,5 +1,85 @@
-import { AivaultError } from '../../errors/aivault-error.js';
+/**
+ * `aivault audit [--limit N] [--run RUN_ID] [--json]` — newest events first (default 50).
+ * Table on stdout (the data this command exists to print); `--json` prints one JSON array.
+ * Notes (e.g. unreadable lines skipped) go to stderr.
+ */
+import { parse, usage } from '../args.js';
+import { data, info, json } from '../output.js';
+import { auditDirFromEnv } from '../../audit/log.js';
+import { readAudit } from '../../audit/read.js';
+import type { AuditEvent } from '../../audit/types.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new AivaultError('usage', "'audit' is not implemented yet");
+const DEFAULT_LIMIT = 50;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    limit: { type: 'string' },
+    run: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  let limit = DEFAULT_LIMIT;
+  if (values.limit !== undefined) {
+    if (!/^[1-9][0-9]{0,8}$/.test(values.limit)) throw usage('--limit must be a positive integer');
+    limit = Number(values.limit);
+  }
+  if (values.run !== undefined && values.run.trim() === '') throw usage('--run needs a run id');
+
+  let skipped = 0;
+  const events = readAudit(auditDirFromEnv(process.env), {
+    limit,
+    ...(values.run !== undefined ? { runId: values.run } : {}),
+    onSkip: () => {
+      skipped++;
+    },
+  });
+  if (skipped > 0) info(`aivault: skipped ${skipped} unreadable audit line${skipped === 1 ? '' : 's'}`);
+
+  if (values.json) {
+    json(events);
+    return 0;
+  }
+  if (events.length === 0) {
+    info(values.run !== undefined ? `aivault: no audit events for run ${clean(values.run)}` : 'aivault: no audit events');
+    return 0;
+  }
+  data(formatTable(events));
+  return 0;
+}
+
+/** Terminal-safe text: audited fields (paths, commands) can come from untrusted code. */
+function clean(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const DETAIL_ORDER: Record<string, string[]> = {
+  request: ['decision', 'status', 'method', 'host', 'path', 'capability', 'credential', 'code', 'durationMs', 'bytes'],
+  'run.started': ['command', 'capabilities', 'allowed'],
+  'run.ended': ['exitCode', 'signal', 'requests', 'denied', 'durationMs'],
+};
+
+function fmtValue(v: unknown): string {
+  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
+  return JSON.stringify(v) ?? String(v);
+}
+
+export function formatDetail(ev: AuditEvent): string {
+  const order = DETAIL_ORDER[ev.event] ?? [];
+  const keys = [...order.filter((k) => k in ev), ...Object.keys(ev).filter((k) => !order.includes(k))].filter(
+    (k) => k !== 'ts' && k !== 'event' && k !== 'runId' && ev[k] !== undefined && ev[k] !== null,
+  );
+  return keys.map((k) => `${k}=${fmtValue(ev[k])}`).join(' ');
+}
+
+export function formatTable(events: AuditEvent[]): string {
+  const rows = events.map((ev) => [
+    typeof ev.ts === 'string' ? ev.ts : '-',
+    ev.event,
+    typeof ev.runId === 'string' ? ev.runId : '-',
+    formatDetail(ev),
+  ].map((c) => clean(String(c))));
+  const head = ['TIME', 'EVENT', 'RUN', 'DETAIL'];
+  const widths = [0, 1, 2].map((i) => Math.max(head[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => [0, 1, 2].map((i) => r[i]!.padEnd(widths[i]!)).join('  ') + '  ' + r[3];
+  return [line(head), ...rows.map(line)].map((l) => l.trimEnd()).join('\n');
 }
