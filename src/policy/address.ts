@@ -146,7 +146,7 @@ export function classifyIPv6(g: number[]): AddressClass {
   if ((a & 0xffc0) === 0xfec0) return 'reserved'; // site-local (deprecated)
   if ((a & 0xff00) === 0xff00) return 'multicast';
   if (a === 0x2001 && b === 0x0db8) return 'documentation';
-  if ((a & 0xfff0) === 0x3ff0) return 'documentation'; // 3fff::/20
+  if (a === 0x3fff && (b & 0xf000) === 0) return 'documentation'; // 3fff::/20
   if (a === 0x2001 && b === 0x0002 && c === 0) return 'benchmark';
   if (a === 0x2001 && b < 0x0200) return 'reserved'; // 2001::/23 IETF assignments incl. Teredo 2001::/32
   if (a === 0x0100 && b === 0 && c === 0 && d === 0) return 'reserved'; // discard-only 100::/64
