@@ -1,0 +1,112 @@
+/**
+ * Normalised `aivault exec` options (SPEC §5). The CLI layer (src/cli/commands/exec.ts) only splits
+ * argv and calls parse(); everything that gives the values meaning lives here. All failures are
+ * AivaultError('usage'), which `exec` reports with exit 125.
+ */
+import path from 'node:path';
+import { AivaultError } from '../errors/aivault-error.js';
+import { parseDuration } from './duration.js';
+import type { ProfileDef } from './profile.js';
+
+/** What the command line gave, as parsed (strings, repeatable flags as arrays). */
+export interface RawExecArgs {
+  allow?: string[];
+  credential?: string;
+  passEnv?: string[];
+  setEnv?: string[];
+  envFile?: string[];
+  fromEnv?: string[];
+  timeout?: string;
+  workspaceId?: string;
+  groupId?: string;
+  quiet?: boolean;
+  profile?: string;
+  /** argv after `--`, byte-exact. */
+  command: string[];
+}
+
+export interface ExecOptions {
+  /** Capability ids or `provider/*`, deduplicated, in order. */
+  allow: string[];
+  credential?: string;
+  passEnv: string[];
+  /** --set-env pairs (profile first, then CLI; later wins per name). */
+  setEnv: Record<string, string>;
+  /** Absolute paths, in order (later files override earlier). */
+  envFiles: string[];
+  fromEnv: string[];
+  timeoutMs?: number;
+  workspaceId?: string;
+  groupId?: string;
+  quiet: boolean;
+  command: string[];
+}
+
+export function validateEnvName(name: string, flag: string): string {
+  if (name === '' || name.includes('=') || name.includes('\0')) {
+    throw new AivaultError('usage', `${flag}: invalid variable name '${name.replace(/\0/g, '\\0')}'`);
+  }
+  return name;
+}
+
+/** Splits a repeatable flag's values on commas, trims, drops empties, deduplicates. */
+export function splitList(values: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const v of values ?? []) {
+    for (const part of v.split(',')) {
+      const t = part.trim();
+      if (t && !out.includes(t)) out.push(t);
+    }
+  }
+  return out;
+}
+
+export function parseSetEnv(pair: string): [string, string] {
+  const i = pair.indexOf('=');
+  if (i <= 0) throw new AivaultError('usage', `--set-env: expected NAME=VALUE, got '${pair.split('=')[0] ?? ''}'`);
+  const name = validateEnvName(pair.slice(0, i), '--set-env');
+  const value = pair.slice(i + 1);
+  if (value.includes('\0')) throw new AivaultError('usage', `--set-env ${name}: value contains a NUL byte`);
+  return [name, value];
+}
+
+/**
+ * Merges a profile (may be undefined) with the command line. Lists add (profile first), scalars
+ * given on the command line override the profile's, --set-env overrides the profile's per name.
+ * `profileDir` resolves the profile's env-file paths; `cwd` the command line's.
+ */
+export function resolveExecOptions(raw: RawExecArgs, profile?: ProfileDef, profileDir?: string, cwd: string = process.cwd()): ExecOptions {
+  if (raw.command.length === 0) throw new AivaultError('usage', "missing command: aivault exec [options] -- COMMAND [ARGS...]");
+  const allow = splitList([...(profile?.allow ?? []), ...(raw.allow ?? [])]);
+  const passEnv = splitList([...(profile?.passEnv ?? []), ...(raw.passEnv ?? [])]).map((n) => validateEnvName(n, '--pass-env'));
+  const fromEnv = splitList([...(profile?.fromEnv ?? []), ...(raw.fromEnv ?? [])]).map((n) => validateEnvName(n, '--from-env'));
+  const setEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(profile?.setEnv ?? {})) setEnv[validateEnvName(k, 'profile setEnv')] = v;
+  for (const pair of raw.setEnv ?? []) {
+    const [k, v] = parseSetEnv(pair);
+    delete setEnv[k];
+    setEnv[k] = v;
+  }
+  const envFiles = [
+    ...(profile?.envFile ?? []).map((f) => path.resolve(profileDir ?? cwd, f)),
+    ...(raw.envFile ?? []).map((f) => path.resolve(cwd, f)),
+  ];
+  const timeoutText = raw.timeout ?? (profile?.timeout === undefined ? undefined : String(profile.timeout));
+  const opts: ExecOptions = {
+    allow,
+    passEnv,
+    setEnv,
+    envFiles,
+    fromEnv,
+    quiet: raw.quiet ?? profile?.quiet ?? false,
+    command: raw.command,
+  };
+  const credential = raw.credential ?? profile?.credential;
+  if (credential !== undefined) opts.credential = credential;
+  if (timeoutText !== undefined) opts.timeoutMs = parseDuration(timeoutText);
+  const ws = raw.workspaceId ?? profile?.workspaceId;
+  if (ws !== undefined) opts.workspaceId = ws;
+  const grp = raw.groupId ?? profile?.groupId;
+  if (grp !== undefined) opts.groupId = grp;
+  return opts;
+}

@@ -1,0 +1,191 @@
+/**
+ * `aivault exec` orchestration (SPEC §5): setup (125 on any failure, before a child exists) →
+ * broker listening + token minted → child spawned → supervised → teardown → exit code.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { onExit } from 'signal-exit';
+import { AivaultError, isAivaultError } from '../errors/aivault-error.js';
+import type { AuditSink } from '../audit/types.js';
+import type { Registry } from '../registry/load.js';
+import type { CatalogOptions } from '../vault/catalog.js';
+import type { Vault } from '../vault/vault.js';
+import type { ExecBroker, StartBroker } from './broker-contract.js';
+import { buildChildEnv, isRiskyName } from './env.js';
+import { classifyRunEnv, readRunEnv, type DotenvParser } from './env-file.js';
+import { EXIT_LAUNCHER } from './exit-code.js';
+import type { ExecOptions } from './options.js';
+import { resolveCommand } from './resolve-command.js';
+import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
+import { checkCredentials, checkPassEnv, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
+import { Supervisor } from './supervise.js';
+import { createTeardown, type TeardownState } from './teardown.js';
+
+/** Everything exec needs from other modules; injected so the orchestration can be tested. */
+export interface ExecDeps {
+  loadRegistry(): Registry;
+  parseDotenv: DotenvParser;
+  openVault(opts: { env: NodeJS.ProcessEnv }): Promise<Vault>;
+  openCatalog(opts: CatalogOptions): Promise<ExecCatalog>;
+  openAudit(env: NodeJS.ProcessEnv): AuditSink;
+  startBroker: StartBroker;
+}
+
+export interface ExecContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Launcher notices (silenced by --quiet) and errors. */
+  stderr: (line: string) => void;
+  /** Whether stdin is a terminal (decides the process-group mode). */
+  stdinIsTTY: boolean;
+  graceMs?: number;
+}
+
+/** Runs the command; resolves with the launcher's exit code. Setup failures throw (→ 125). */
+export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDeps): Promise<number> {
+  const say = (line: string) => {
+    if (!opts.quiet) ctx.stderr(line);
+  };
+  const argv0 = opts.command[0]!;
+
+  // ---- setup: nothing has started yet; any throw is a 125 with one line.
+  const registry = deps.loadRegistry();
+  const runEnv = classifyRunEnv(
+    readRunEnv(opts.envFiles, opts.fromEnv, ctx.env, deps.parseDotenv, ctx.cwd),
+    (name) => registry.claimantOf(name) !== undefined,
+  );
+  const vault = await deps.openVault({ env: ctx.env });
+  const catalogOpts: CatalogOptions = {
+    vault,
+    registry,
+    ephemeral: runEnv.ephemeral,
+  };
+  if (opts.workspaceId !== undefined) catalogOpts.workspaceId = opts.workspaceId;
+  if (opts.groupId !== undefined) catalogOpts.groupId = opts.groupId;
+  const catalog = await deps.openCatalog(catalogOpts);
+  const caps = resolveCapabilities(opts.allow, catalog);
+  const providerIds = providersOf(caps);
+  await checkCredentials(providerIds, catalog, opts.credential);
+  const pass = await checkPassEnv(
+    opts.passEnv,
+    ctx.env,
+    runEnv,
+    (n) => registry.claimantOf(n),
+    (v) => vault.containsValue(v),
+  );
+  for (const n of pass.unset) say(`aivault: --pass-env ${n}: not set, skipped`);
+  const released = new Set(Object.keys(pass.values));
+  const withheld = runEnv.withheld.filter((w) => !released.has(w.name));
+  if (withheld.length) {
+    say(`aivault: withheld from the command: ${withheld.map((w) => `${w.name} (${w.reason})`).join(', ')}; --pass-env NAME passes one`);
+  }
+  const risky = [...new Set([...Object.keys(opts.setEnv), ...Object.keys(pass.values), ...Object.keys(runEnv.passthrough)])].filter(isRiskyName);
+  if (risky.length) say(`aivault: warning: ${risky.join(', ')} can inject code into the command; set explicitly`);
+  const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);
+
+  // The command is looked up in the child's PATH (which --set-env/--pass-env/--env-file may change).
+  const probeEnv = buildChildEnv({
+    parentEnv: ctx.env,
+    baseUrl: '',
+    token: '',
+    runId: '',
+    providers: [],
+    fileEnv: runEnv.passthrough,
+    passEnv: pass.values,
+    setEnv: opts.setEnv,
+  });
+  const resolved = resolveCommand(argv0, { pathEnv: probeEnv.PATH ?? probeEnv.Path, cwd: ctx.cwd, pathExt: probeEnv.PATHEXT });
+  if (!resolved.ok) {
+    ctx.stderr(`aivault: ${resolved.message}`);
+    return resolved.exitCode;
+  }
+
+  // ---- from here on, teardown must run on every path.
+  const runId = randomUUID();
+  const state: TeardownState = { runId, startedAt: Date.now(), started: false };
+  const teardown = createTeardown(state);
+  let broker: ExecBroker;
+  let token: string;
+  let childEnv: Record<string, string>;
+  try {
+    state.audit = deps.openAudit(ctx.env);
+    try {
+      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env });
+    } catch (e) {
+      if (isAivaultError(e)) throw e;
+      throw new AivaultError('exec_setup', `cannot start the broker: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    state.broker = broker;
+    const mint: Parameters<ExecBroker['mintToken']>[0] = { runId, capabilities: caps.map((c) => c.id) };
+    if (opts.credential !== undefined) mint.credential = opts.credential;
+    if (opts.workspaceId !== undefined) mint.workspaceId = opts.workspaceId;
+    if (opts.groupId !== undefined) mint.groupId = opts.groupId;
+    token = broker.mintToken(mint);
+    let isolation: Record<string, string> = {};
+    if (needsIsolationDir(providerIds)) {
+      state.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
+      isolation = isolationEnv(providerIds, state.tempDir);
+    }
+    childEnv = buildChildEnv({
+      parentEnv: ctx.env,
+      baseUrl: broker.baseUrl,
+      token,
+      runId,
+      providers,
+      fileEnv: runEnv.passthrough,
+      isolationEnv: isolation,
+      passEnv: pass.values,
+      setEnv: opts.setEnv,
+    });
+    state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id) });
+    state.started = true;
+  } catch (e) {
+    await teardown({ exitCode: EXIT_LAUNCHER, signal: null });
+    throw e;
+  }
+
+  // ---- the child.
+  const sup = new Supervisor({
+    file: resolved.file,
+    argv0,
+    args: opts.command.slice(1),
+    env: childEnv,
+    cwd: ctx.cwd,
+    ownGroup: !ctx.stdinIsTTY,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(ctx.graceMs !== undefined ? { graceMs: ctx.graceMs } : {}),
+    say,
+    error: ctx.stderr,
+  });
+  broker.onFatal((err) => {
+    ctx.stderr(`aivault: broker failed (${err.message.split('\n')[0]}), stopping the command`);
+    sup.abort(EXIT_LAUNCHER);
+  });
+  const onUncaught = (err: unknown) => {
+    ctx.stderr(`aivault: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    sup.abort(EXIT_LAUNCHER);
+    // If the launcher is too broken to finish teardown, do not hang: kill and exit.
+    setTimeout(() => {
+      sup.killNow();
+      process.exit(EXIT_LAUNCHER);
+    }, (ctx.graceMs ?? 3000) + 3000).unref();
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  // Last resort for exit paths that bypass everything above (process.exit elsewhere, fatal signals
+  // the launcher does not handle): the child group dies with the launcher.
+  const removeExitHook = onExit(() => sup.killNow());
+
+  const ended = sup.start(); // spawns synchronously
+  // Write run.started right away (not awaited) so that even a SIGKILLed launcher leaves a trace.
+  state.audit.flush().catch(() => {});
+  const outcome = await ended;
+  await teardown({ exitCode: outcome.exitCode, signal: outcome.signal });
+  removeExitHook();
+  sup.dispose();
+  process.removeListener('uncaughtException', onUncaught);
+  process.removeListener('unhandledRejection', onUncaught);
+  return outcome.exitCode;
+}

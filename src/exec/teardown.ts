@@ -1,0 +1,85 @@
+/**
+ * Teardown, on every exit path (normal, signal, timeout, launcher error, uncaught exception):
+ * revoke the run's token, close the broker, append run.ended, fsync the audit log, remove the
+ * run's temp dir. Each step runs even if an earlier one failed; it runs once.
+ */
+import fs from 'node:fs';
+import type { AuditSink } from '../audit/types.js';
+import type { ExecBroker } from './broker-contract.js';
+
+export interface TeardownState {
+  runId: string;
+  startedAt: number;
+  broker?: ExecBroker | undefined;
+  audit?: AuditSink | undefined;
+  /** run.started was appended: run.ended must follow. */
+  started: boolean;
+  tempDir?: string | undefined;
+}
+
+export interface RunEnd {
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+}
+
+const CLOSE_DEADLINE_MS = 2000;
+
+export function createTeardown(state: TeardownState): (end: RunEnd) => Promise<void> {
+  let done: Promise<void> | undefined;
+  return (end) => (done ??= run(state, end));
+}
+
+async function run(state: TeardownState, end: RunEnd): Promise<void> {
+  const { broker, audit } = state;
+  let stats = { requests: 0, denied: 0 };
+  if (broker) {
+    try {
+      stats = broker.runStats(state.runId);
+    } catch {
+      /* keep zeros */
+    }
+    try {
+      broker.revokeRun(state.runId);
+    } catch {
+      /* the broker is closed next anyway */
+    }
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        broker.close(),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, CLOSE_DEADLINE_MS);
+          timer.unref();
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+    } catch {
+      /* closing is best effort; the process exits right after */
+    }
+  }
+  if (audit && state.started) {
+    audit.append({
+      event: 'run.ended',
+      runId: state.runId,
+      exitCode: end.exitCode,
+      signal: end.signal,
+      durationMs: Date.now() - state.startedAt,
+      requests: stats.requests,
+      denied: stats.denied,
+    });
+  }
+  if (audit) {
+    try {
+      await audit.flush();
+    } catch {
+      /* reported by the caller's notice below; nothing else to do while exiting */
+    }
+  }
+  if (state.tempDir) {
+    try {
+      fs.rmSync(state.tempDir, { recursive: true, force: true });
+    } catch {
+      /* temp dir left behind */
+    }
+  }
+}
