@@ -100,11 +100,12 @@ export function applyAuth(spec: AuthSpec, fields: Record<string, string>, req: O
       for (const [name, t] of entries) query = setParam(query, name, renderTemplate(t, fields));
       break;
     }
-    default:
-      throw new AivaultError(
-        'policy_violation',
-        `auth strategy '${typeof s.strategy === 'string' ? s.strategy.slice(0, 40) : '?'}' is not supported by this broker; request refused`,
-      );
+    default: {
+      // Name only the strategies SPEC §6 declares; never echo an arbitrary config string.
+      const known = ['oauth2', 'aws-sigv4', 'hmac', 'mtls'];
+      const label = typeof s.strategy === 'string' && known.includes(s.strategy) ? `'${s.strategy}'` : '(unknown)';
+      throw new AivaultError('policy_violation', `auth strategy ${label} is not supported by this broker; request refused`);
+    }
   }
   return { path, query, headers };
 }

@@ -4,8 +4,8 @@
  *
  * For each non-empty field value: the raw value, its encodeURIComponent / RFC 3986 / form ('+')
  * encodings (upper- and lower-case hex), its path-segment encoding, and its base64/base64url.
- * With the auth spec also: the rendered templates (e.g. 'Bearer sk-…'), the rendered path prefix,
- * and for basic auth the base64 of 'user:pass' and the whole 'Basic …' value.
+ * With the auth spec also: the rendered templates (e.g. 'Bearer sk-…') and query values, and for
+ * basic auth the base64 of 'user:pass' and the whole 'Basic …' value.
  * Result: de-duplicated, non-empty, longest first (so a redactor replaces the longest match first).
  * Very short values are still listed; whether to redact them is the redactor's call.
  */
@@ -13,7 +13,7 @@ import type { AuthSpec } from '../registry/types.js';
 import { encodePathSegment } from '../policy/path.js';
 import { encodeQueryComponent } from '../policy/query.js';
 import { renderTemplate } from './template.js';
-import { basicHeaderValue, renderPathPrefix } from './apply.js';
+import { basicHeaderValue } from './apply.js';
 
 function lowerHex(s: string): string {
   return s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
@@ -54,7 +54,8 @@ export function secretValuesOf(fields: Record<string, string>, spec?: AuthSpec):
         break;
       }
       case 'path':
-        add(tryRender(() => renderPathPrefix(spec.prefix, fields)));
+        // each field's path-segment form is already listed; the rendered prefix itself is not, so
+        // that redacting a URL keeps its '/bot' structure.
         break;
       case 'basic': {
         const hv = tryRender(() => basicHeaderValue(renderTemplate(spec.username, fields), renderTemplate(spec.password ?? '', fields)));

@@ -1,6 +1,6 @@
 /**
  * `{{field}}` templates for auth values (registry §3). Pure.
- * Unknown field, malformed braces or a non-string field value → AivaultError('policy_violation'):
+ * Unknown field, malformed braces, or an empty / non-string field value → AivaultError('policy_violation'):
  * the credential is misconfigured, so the broker fails closed and sends nothing.
  */
 import { AivaultError } from '../errors/aivault-error.js';
@@ -32,6 +32,8 @@ export function renderTemplate(
       throw new AivaultError('policy_violation', `auth template refers to unknown field '${name}'`);
     const literal = template.slice(last, m.index);
     if (literal.includes('{{') || literal.includes('}}')) throw new AivaultError('policy_violation', 'malformed auth template');
+    if (/[\uD800-\uDFFF]/u.test(fields[name]!)) throw new AivaultError('policy_violation', `auth field '${name}' is not well-formed Unicode`);
+    if (fields[name] === '') throw new AivaultError('policy_violation', `auth field '${name}' is empty`);
     out += literal + encode(fields[name]!);
     last = m.index + m[0].length;
   }
