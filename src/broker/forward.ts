@@ -1,0 +1,210 @@
+/**
+ * Send one policy-approved request upstream and stream the answer back (SPEC §6): status and body
+ * streamed with backpressure both ways (SSE and chunked arrive event by event), response headers
+ * sanitised and redacted, body redacted by a streaming redactor, compressed bodies decoded first.
+ * Redirects are returned as they are and never followed. Uses undici's dispatch API directly
+ * (no per-request AbortSignal or stream.pipeline: they cost more CPU than the rest of the broker).
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import { BROKER_ERROR_STATUS, type BrokerErrorCode } from '../errors/codes.js';
+import { sanitizeResponseHeaders } from '../policy/headers.js';
+import { BrokerDenial, sendError } from './errors.js';
+import type { StreamRedactor } from './redactor.js';
+import type { Upstream, UpstreamTarget } from './upstream.js';
+
+export interface ForwardPlan {
+  target: UpstreamTarget;
+  method: string;
+  /** path + ('?' + query) as sent upstream */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | Readable | AsyncIterable<Buffer> | null;
+  redactor: StreamRedactor;
+  /** idle timeout for headers and between body chunks */
+  idleTimeoutMs: number;
+  /** total time limit (Capability.limits.timeoutMs) */
+  totalTimeoutMs?: number;
+  maxResponseBytes?: number;
+  /** set when the request body stream failed because it was too large */
+  bodyState?: { tooLarge: boolean };
+}
+
+export interface ForwardResult {
+  status: number;
+  bytes: number;
+  code?: BrokerErrorCode;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const STATUS_TEXT = /^[\t\x20-\x7e]*$/;
+
+type Decoder = import('node:zlib').Gunzip | import('node:zlib').Inflate | import('node:zlib').BrotliDecompress;
+
+function errorCodeOf(err: unknown, plan: ForwardPlan): { code: BrokerErrorCode; message: string } {
+  if (plan.bodyState?.tooLarge) return { code: 'body_too_large', message: 'request body exceeds the limit' };
+  if (err instanceof BrokerDenial) return { code: err.code, message: err.message };
+  const c = (err as { code?: unknown } | null)?.code;
+  if (typeof c === 'string' && TIMEOUT_CODES.has(c)) return { code: 'upstream_timeout', message: 'the upstream did not answer in time' };
+  return { code: 'upstream_error', message: 'the upstream connection failed' };
+}
+
+export async function forward(upstream: Upstream, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
+  const dispatcher = await upstream.dispatcher(plan.target);
+  return new Promise<ForwardResult>((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let done = false;
+    let status = 0;
+    let bytes = 0;
+    let decoder: Decoder | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let clientGone = false;
+    const redactor = plan.redactor;
+
+    const finish = (r: ForwardResult): void => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      res.removeListener('close', onClose);
+      res.removeListener('drain', onDrain);
+      resolve(r);
+    };
+    const fail = (err: unknown): void => {
+      if (done) return;
+      const { code, message } = errorCodeOf(err, plan);
+      if (decoder) decoder.destroy();
+      if (clientGone) {
+        finish({ status: status || 499, bytes, code });
+        return;
+      }
+      if (!res.headersSent) {
+        sendError(res, code, message);
+        finish({ status: statusOf(code), bytes, code });
+      } else {
+        res.destroy();
+        finish({ status, bytes, code });
+      }
+    };
+    const abort = (reason: Error): void => {
+      if (controller && !controller.aborted) controller.abort(reason);
+      else fail(reason);
+    };
+    const onClose = (): void => {
+      if (done || res.writableFinished) return;
+      clientGone = true;
+      abort(new BrokerDenial('upstream_error', 'the caller went away'));
+    };
+    const onDrain = (): void => {
+      if (decoder) decoder.resume();
+      else controller?.resume();
+    };
+    res.on('close', onClose);
+    res.on('drain', onDrain);
+    if (plan.totalTimeoutMs !== undefined && plan.totalTimeoutMs > 0) {
+      timer = setTimeout(() => abort(new BrokerDenial('upstream_timeout', 'the upstream did not answer in time')), plan.totalTimeoutMs);
+      timer.unref();
+    }
+
+    const emit = (out: Buffer): boolean => {
+      if (out.length === 0) return true;
+      bytes += out.length;
+      if (plan.maxResponseBytes !== undefined && bytes > plan.maxResponseBytes) {
+        abort(new BrokerDenial('upstream_error', 'the upstream response exceeds the capability size limit'));
+        return true;
+      }
+      return res.write(out);
+    };
+    const end = (): void => {
+      const rest = redactor.end();
+      if (rest.length) emit(rest);
+      if (done) return;
+      res.end();
+      finish({ status, bytes });
+    };
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (clientGone) c.abort(new BrokerDenial('upstream_error', 'the caller went away'));
+      },
+      onResponseStart(c, statusCode, headers, statusMessage) {
+        if (statusCode < 200) return; // 1xx informational: not relayed
+        status = statusCode;
+        const enc = String(headers['content-encoding'] ?? '').trim().toLowerCase();
+        if (enc !== '' && enc !== 'identity') {
+          decoder = makeDecoder(enc);
+          if (!decoder) {
+            c.abort(new BrokerDenial('upstream_error', 'the upstream used a content encoding the broker cannot inspect'));
+            return;
+          }
+          const d = decoder;
+          d.on('data', (chunk: Buffer) => {
+            if (!emit(redactor.push(chunk))) d.pause();
+          });
+          d.on('end', end);
+          d.on('error', () => fail(new BrokerDenial('upstream_error', 'the upstream sent a corrupt compressed body')));
+          d.on('drain', () => controller?.resume());
+        }
+        const out = sanitizeResponseHeaders(headers as Record<string, string | string[]>, { decoded: decoder !== undefined });
+        for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((s) => redactor.redactString(s)) : redactor.redactString(v);
+        const text = typeof statusMessage === 'string' && STATUS_TEXT.test(statusMessage) ? redactor.redactString(statusMessage) : undefined;
+        if (text) res.writeHead(statusCode, text, out);
+        else res.writeHead(statusCode, out);
+      },
+      onResponseData(c, chunk) {
+        if (done) return;
+        if (decoder) {
+          if (!decoder.write(chunk)) c.pause();
+          return;
+        }
+        if (!emit(redactor.push(chunk))) c.pause();
+      },
+      onResponseEnd() {
+        if (done) return;
+        if (decoder) decoder.end();
+        else end();
+      },
+      onResponseError(_c, err) {
+        fail(err);
+      },
+    };
+
+    try {
+      dispatcher.dispatch(
+        {
+          origin: `https://${plan.target.host}`,
+          path: plan.path,
+          method: plan.method,
+          headers: plan.headers,
+          body: plan.body as Dispatcher.DispatchOptions['body'],
+          headersTimeout: plan.idleTimeoutMs,
+          bodyTimeout: plan.idleTimeoutMs,
+          blocking: false,
+        },
+        handler,
+      );
+    } catch (e) {
+      fail(e);
+    }
+  });
+}
+
+function statusOf(code: BrokerErrorCode): number {
+  return BROKER_ERROR_STATUS[code];
+}
+
+let zlibMod: typeof import('node:zlib') | undefined;
+function makeDecoder(enc: string): Decoder | undefined {
+  zlibMod ??= zlibSync();
+  if (enc === 'gzip' || enc === 'x-gzip') return zlibMod.createGunzip();
+  if (enc === 'deflate') return zlibMod.createInflate();
+  if (enc === 'br') return zlibMod.createBrotliDecompress();
+  return undefined;
+}
+
+/** node:zlib is loaded only when a compressed response first arrives. */
+function zlibSync(): typeof import('node:zlib') {
+  return createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+}

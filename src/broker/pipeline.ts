@@ -1,0 +1,365 @@
+/**
+ * The policy pipeline (SPEC §6), in this order: token valid and unexpired → capability exists and
+ * is granted → credential resolved → method allowed → path normalised and inside a granted prefix
+ * → host from policy (https, default port, pinned secrets only to their provider's hosts, DNS
+ * checked) → caller auth-class headers/params refused → reserved/hop-by-hop headers stripped →
+ * auth injected. The decisions themselves live in src/policy and src/auth; this file only
+ * sequences them and turns their answers into denials.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Catalog, Capability, Credential, ProviderDef } from '../registry/types.js';
+import { normalizePath } from '../policy/path.js';
+import { checkCapability, inferCapability, methodAllowed } from '../policy/capability.js';
+import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
+import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
+import { checkCallerQuery, consumeTokenParams } from '../policy/query.js';
+import { applyAuth } from '../auth/apply.js';
+import { authSlots, type AuthSlots } from '../auth/slots.js';
+import { secretValuesOf } from '../auth/secret-values.js';
+import { deny } from './errors.js';
+import { consumeTokenHeaders, findToken, type FoundToken } from './token-extract.js';
+import type { TokenTable } from './tokens.js';
+import type { Upstream, UpstreamTarget } from './upstream.js';
+import type { RateLimiter } from './rate-limit.js';
+import { parseEnvelope } from './envelope.js';
+import { StreamRedactor } from './redactor.js';
+
+/** What the audit line knows so far about a request. */
+export interface RequestRecord {
+  runId?: string;
+  capability?: string;
+  credential?: string;
+  method: string;
+  host?: string;
+  path?: string;
+}
+
+export interface PipelineContext {
+  catalog: Catalog;
+  tokens: TokenTable;
+  upstream: Upstream;
+  limiter: RateLimiter;
+  injections: InjectionCache;
+  maxRequestBytes: number;
+}
+
+/** A request that passed every policy check, ready for forward(). */
+export interface Approved {
+  target: UpstreamTarget;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
+  redactor: StreamRedactor;
+  capability: Capability;
+  bodyState: { tooLarge: boolean };
+}
+
+const BASE_TOKEN_HEADERS = ['authorization', 'x-api-key'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function auditPath(raw: string): string {
+  const q = raw.indexOf('?');
+  return (q === -1 ? raw : raw.slice(0, q)).slice(0, 512);
+}
+
+function mergeSlots(a: AuthSlots, b?: AuthSlots): AuthSlots {
+  if (!b) return a;
+  return {
+    headers: [...new Set([...a.headers, ...b.headers])],
+    queryParams: [...new Set([...a.queryParams, ...b.queryParams])],
+  };
+}
+
+function slotsOf(cred: Credential | undefined, prov: ProviderDef | undefined): AuthSlots {
+  let s: AuthSlots = { headers: [], queryParams: [] };
+  if (prov) s = mergeSlots(s, authSlots(prov.auth, prov.authSlots));
+  if (cred) s = mergeSlots(s, authSlots(cred.auth, prov?.authSlots));
+  return s;
+}
+
+/** Capabilities the grant gives, for one provider (in grant order; `provider/*` expands). */
+function grantedOf(catalog: Catalog, grant: string[], provider: string): Capability[] {
+  const out: Capability[] = [];
+  const seen = new Set<string>();
+  for (const g of grant) {
+    const caps = g.endsWith('/*') ? (g.slice(0, -2) === provider ? catalog.capabilitiesOf(provider) : []) : [catalog.getCapability(g)];
+    for (const c of caps) if (c && c.provider === provider && !seen.has(c.id)) (seen.add(c.id), out.push(c));
+  }
+  return out;
+}
+
+function isGranted(grant: string[], cap: Capability): boolean {
+  return grant.some((g) => g === cap.id || (g.endsWith('/*') && g.slice(0, -2) === cap.provider));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Secret values for a credential, cached briefly so a busy run does not decrypt per request. */
+export class InjectionCache {
+  private readonly map = new Map<string, { at: number; p: Promise<Injection> }>();
+  constructor(private readonly ttlMs = 10_000) {}
+
+  get(catalog: Catalog, cred: Credential): Promise<Injection> {
+    const key = cred.id;
+    const now = Date.now();
+    const hit = this.map.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.p;
+    const p = catalog.resolveSecrets(cred).then((secrets) => {
+      const fields: Record<string, string> = {};
+      const pinned = new Set<string>();
+      for (const s of secrets) {
+        fields[s.field] = s.value;
+        if (s.pinnedProvider) pinned.add(s.pinnedProvider);
+      }
+      return { fields, values: secretValuesOf(fields, cred.auth), pinned: [...pinned] };
+    });
+    this.map.set(key, { at: now, p });
+    p.catch(() => this.map.delete(key));
+    return p;
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export interface Injection {
+  fields: Record<string, string>;
+  values: string[];
+  pinned: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function approvePassthrough(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord): Promise<Approved> {
+  const url = req.url ?? '/';
+  const after = url.slice('/v/'.length);
+  let end = after.length;
+  for (let i = 0; i < after.length; i++) {
+    const c = after.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f) {
+      end = i;
+      break;
+    }
+  }
+  const name = after.slice(0, end);
+  let rest = after.slice(end);
+  if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
+  rec.path = auditPath(rest);
+  const validName = NAME.test(name);
+  const namedCred = validName ? ctx.catalog.getCredential(name) : undefined;
+  const provider = namedCred?.provider ?? (validName && ctx.catalog.getProvider(name) ? name : undefined);
+  const provDef = provider ? ctx.catalog.getProvider(provider) : undefined;
+  const slots = slotsOf(namedCred, provDef);
+  const q = rest.indexOf('?');
+  const rawQuery = q === -1 ? '' : rest.slice(q + 1);
+
+  // 1. token
+  const tokenHeaders = [...new Set([...BASE_TOKEN_HEADERS, ...slots.headers])];
+  const found = findTokenFor(ctx, req.headers, tokenHeaders, rawQuery, slots.queryParams, rec);
+  if (!provider) throw deny('credential_not_found', `no credential or provider named '${validName ? name : '?'}'`);
+  if (namedCred) rec.credential = namedCred.id;
+
+  // 2. capability (inferred among those granted), with path normalisation
+  const granted = grantedOf(ctx.catalog, found.entry.grant.capabilities, provider);
+  if (granted.length === 0) throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'`);
+  const n = normalizePath(rest);
+  if (!n.ok) throw deny(n.code, n.reason);
+  rec.path = n.path;
+  const m = inferCapability(req.method ?? 'GET', n.path, granted);
+  if (!m.ok) {
+    if (m.code === 'method_not_allowed') throw deny('method_not_allowed', `method ${req.method} is not allowed for ${n.path}`);
+    throw deny('capability_not_granted', `no granted capability covers ${n.path}`);
+  }
+  const cap = m.capability;
+  rec.capability = cap.id;
+
+  // 3. credential
+  const cred = resolveCredential(ctx.catalog, cap, namedCred?.id, found.entry.grant.credential);
+  rec.credential = cred.id;
+
+  const headers = consumeTokenHeaders(req.headers, tokenHeaders, found.token);
+  const credSlots = slotsOf(cred, ctx.catalog.getProvider(cred.provider));
+  const query = consumeTokenParams(n.query, [...new Set([...slots.queryParams, ...credSlots.queryParams])], (v) => v === found.token);
+
+  // body
+  const maxBody = cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
+  const bodyState = { tooLarge: false };
+  const body = passthroughBody(req, maxBody, bodyState);
+
+  return finish(ctx, rec, { cap, cred, method: (req.method ?? 'GET').toUpperCase(), path: n.path, query, headers, body, bodyState, credSlots });
+}
+
+export async function approveEnvelope(
+  ctx: PipelineContext,
+  req: IncomingMessage,
+  rec: RequestRecord,
+  readBody: (limit: number) => Promise<Buffer>,
+): Promise<Approved> {
+  rec.path = '/aivault/proxy';
+  // 1. token
+  const found = findTokenFor(ctx, req.headers, BASE_TOKEN_HEADERS, '', [], rec);
+  const outer = consumeTokenHeaders(req.headers, BASE_TOKEN_HEADERS, found.token);
+  const envLimit = Math.ceil((ctx.maxRequestBytes * 4) / 3) + 1024 * 1024;
+  const env = parseEnvelope(await readBody(envLimit), ctx.maxRequestBytes);
+  rec.method = env.method;
+  rec.path = auditPath(env.path);
+
+  // 2. capability
+  const cap = ctx.catalog.getCapability(env.capability);
+  if (!cap) throw deny('capability_not_found', `unknown capability '${env.capability.slice(0, 80)}'`);
+  rec.capability = cap.id;
+  if (!isGranted(found.entry.grant.capabilities, cap)) throw deny('capability_not_granted', `capability '${cap.id}' is not granted to this run`);
+
+  // 3. credential
+  const cred = resolveCredential(ctx.catalog, cap, env.credential, found.entry.grant.credential);
+  rec.credential = cred.id;
+
+  // 4. method, 5. path
+  if (!methodAllowed(env.method, cap)) throw deny('method_not_allowed', `method ${env.method} is not allowed by ${cap.id}`);
+  const n = normalizePath(env.path);
+  if (!n.ok) throw deny(n.code, n.reason);
+  rec.path = n.path;
+  const cc = checkCapability(env.method, n.path, cap);
+  if (!cc.ok) throw deny(cc.code, cc.code === 'path_not_allowed' ? `path ${n.path} is outside ${cap.id}` : `method ${env.method} is not allowed by ${cap.id}`);
+
+  // outer auth-class headers must be the token or absent
+  const outerCheck = checkCallerHeaders(outer, { headers: [] });
+  if (!outerCheck.ok) throw deny('auth_header_rejected', `header '${outerCheck.header}' may not be set by the caller`);
+
+  const credSlots = slotsOf(cred, ctx.catalog.getProvider(cred.provider));
+  const maxBody = cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
+  if (env.body && env.body.length > maxBody) throw deny('body_too_large', 'request body exceeds the limit');
+  return finish(ctx, rec, {
+    cap,
+    cred,
+    method: env.method,
+    path: n.path,
+    query: n.query,
+    headers: env.headers,
+    body: env.body ?? null,
+    bodyState: { tooLarge: false },
+    credSlots,
+  });
+}
+
+function findTokenFor(
+  ctx: PipelineContext,
+  headers: IncomingHttpHeaders,
+  names: string[],
+  query: string,
+  params: string[],
+  rec: RequestRecord,
+): FoundToken {
+  try {
+    const f = findToken(ctx.tokens, headers, names, query, params);
+    rec.runId = f.entry.grant.runId;
+    return f;
+  } catch (e) {
+    const runId = (e as { runId?: string }).runId;
+    if (runId) rec.runId = runId;
+    throw e;
+  }
+}
+
+function resolveCredential(catalog: Catalog, cap: Capability, explicit: string | undefined, pinned: string | undefined): Credential {
+  if (explicit !== undefined) {
+    const c = catalog.getCredential(explicit);
+    if (!c) throw deny('credential_not_found', `unknown credential '${explicit.slice(0, 80)}'`);
+    if (pinned !== undefined && pinned !== c.id) throw deny('policy_violation', `this run is bound to credential '${pinned}'`);
+    if (c.provider !== cap.provider) throw deny('policy_violation', `credential '${c.id}' does not belong to provider '${cap.provider}'`);
+    return c;
+  }
+  if (pinned !== undefined) {
+    const c = catalog.getCredential(pinned);
+    if (!c) throw deny('credential_not_found', `unknown credential '${pinned.slice(0, 80)}'`);
+    if (c.provider !== cap.provider) throw deny('policy_violation', `credential '${c.id}' does not belong to provider '${cap.provider}'`);
+    return c;
+  }
+  const all = catalog.credentialsFor(cap.provider);
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) throw deny('credential_not_found', `no credential for provider '${cap.provider}' (store its secret first)`);
+  throw deny('credential_ambiguous', `provider '${cap.provider}' has ${all.length} credentials; name one (--credential or /v/<credential>/...)`);
+}
+
+interface Resolved {
+  cap: Capability;
+  cred: Credential;
+  method: string;
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders | Record<string, string | string[]>;
+  body: Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
+  bodyState: { tooLarge: boolean };
+  credSlots: AuthSlots;
+}
+
+async function finish(ctx: PipelineContext, rec: RequestRecord, r: Resolved): Promise<Approved> {
+  // 6. host from policy only
+  const hosts = effectiveHosts(r.cred.hosts, r.cap.hosts).filter((h) => !isWildcardPattern(h));
+  const host = hosts[0];
+  if (host === undefined) throw deny('host_not_allowed', `no concrete upstream host allowed for ${r.cap.id} with credential '${r.cred.id}'`);
+  rec.host = host;
+  const inj = await ctx.injections.get(ctx.catalog, r.cred);
+  for (const p of inj.pinned) {
+    const def = ctx.catalog.getProvider(p);
+    if (!def || !pinnedHostAllowed(host, def.hosts)) throw deny('host_not_allowed', `a secret of this credential is pinned to provider '${p}' and may not go to ${host}`);
+  }
+  const target = await ctx.upstream.resolve(host);
+
+  // 7. caller auth-class headers / params
+  const hc = checkCallerHeaders(r.headers, { headers: r.credSlots.headers });
+  if (!hc.ok) throw deny('auth_header_rejected', `header '${hc.header}' may not be set by the caller`);
+  const qc = checkCallerQuery(r.query, r.credSlots.queryParams);
+  if (!qc.ok) throw deny('auth_header_rejected', `query parameter '${qc.param.slice(0, 40)}' may not be set by the caller`);
+
+  // 8. strip reserved / hop-by-hop
+  const fwd = forwardableRequestHeaders(r.headers, r.credSlots.headers);
+
+  // limits
+  const rate = r.cap.limits?.ratePerMinute;
+  if (rate !== undefined && !ctx.limiter.take(r.cap.id, rate)) throw deny('rate_limited', `rate limit of ${rate} requests per minute reached for ${r.cap.id}`);
+  if (r.body !== null && !Buffer.isBuffer(r.body) && 'headers' in r.body) {
+    const cl = (r.body as IncomingMessage).headers['content-length'];
+    if (cl !== undefined) fwd['content-length'] = cl;
+  }
+
+  // 9. auth
+  const out = applyAuth(r.cred.auth, inj.fields, { path: r.path, query: r.query, headers: fwd });
+  return {
+    target,
+    method: r.method,
+    path: out.query ? `${out.path}?${out.query}` : out.path,
+    headers: out.headers,
+    body: r.body,
+    redactor: new StreamRedactor(inj.values),
+    capability: r.cap,
+    bodyState: r.bodyState,
+  };
+}
+
+/** The caller's body for passthrough: the request stream itself, size-checked. */
+function passthroughBody(req: IncomingMessage, max: number, state: { tooLarge: boolean }): IncomingMessage | AsyncIterable<Buffer> | null {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) {
+    const n = Number(cl);
+    if (!Number.isSafeInteger(n) || n < 0) throw deny('invalid_request', 'bad content-length');
+    if (n > max) throw deny('body_too_large', `request body of ${n} bytes exceeds the limit of ${max}`);
+    return n === 0 ? null : req;
+  }
+  if (req.headers['transfer-encoding'] === undefined) return null;
+  return limited(req, max, state);
+}
+
+async function* limited(req: IncomingMessage, max: number, state: { tooLarge: boolean }): AsyncIterable<Buffer> {
+  let seen = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    seen += chunk.length;
+    if (seen > max) {
+      state.tooLarge = true;
+      throw deny('body_too_large', 'request body exceeds the limit');
+    }
+    yield chunk;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The broker (SPEC §6): a node:http server on 127.0.0.1:<random port>, living inside the launcher
+ * process. Every request is checked against the run token's grant by the policy pipeline, sent
+ * upstream with the credential injected, and streamed back sanitised and redacted. Exactly one
+ * `request` audit event is written per request, allowed or denied.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Catalog } from '../registry/types.js';
+import type { AuditSink } from '../audit/types.js';
+import type { BrokerErrorCode } from '../errors/codes.js';
+import { BROKER_ERROR_STATUS } from '../errors/codes.js';
+import { AivaultError } from '../errors/aivault-error.js';
+import { classifyAddress } from '../policy/address.js';
+import { deny, sendError, toDenial } from './errors.js';
+import { TokenTable, type TokenGrant } from './tokens.js';
+import { readDevOverrides } from './dev-overrides.js';
+import { Upstream } from './upstream.js';
+import { RateLimiter } from './rate-limit.js';
+import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
+import { forward } from './forward.js';
+
+export type { TokenGrant } from './tokens.js';
+
+export interface BrokerOptions {
+  catalog: Catalog;
+  audit: AuditSink;
+  /** The launcher's environment: AIVAULT_DEV_RESOLVE, AIVAULT_DEV_CA_CERT_PATH (SPEC §8). */
+  env?: NodeJS.ProcessEnv;
+  /** Request body limit when a capability sets none (default 100 MiB). */
+  maxRequestBytes?: number;
+  /** Idle timeout for upstream headers/body and caller uploads (default 120 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface Broker {
+  readonly port: number;
+  /** http://127.0.0.1:PORT */
+  readonly baseUrl: string;
+  mintToken(grant: TokenGrant): string;
+  revokeRun(runId: string): void;
+  runStats(runId: string): { requests: number; denied: number };
+  onFatal(cb: (err: Error) => void): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 100 * 1024 * 1024;
+const DEFAULT_IDLE_MS = 120_000;
+/** Codes that mean "refused" rather than "tried and the upstream failed". */
+const UPSTREAM_CODES = new Set<BrokerErrorCode>(['upstream_error', 'upstream_timeout']);
+
+export async function startBroker(opts: BrokerOptions): Promise<Broker> {
+  const dev = readDevOverrides(opts.env);
+  const tokens = new TokenTable();
+  const upstream = new Upstream(dev);
+  const injections = new InjectionCache();
+  const stats = new Map<string, { requests: number; denied: number }>();
+  const fatal: Array<(err: Error) => void> = [];
+  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  const ctx: PipelineContext = {
+    catalog: opts.catalog,
+    tokens,
+    upstream,
+    limiter: new RateLimiter(),
+    injections,
+    maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_BODY,
+  };
+  let port = 0;
+  let allowedHosts: Set<string> = new Set();
+
+  const audit = (rec: RequestRecord, status: number, code: BrokerErrorCode | undefined, started: number, bytes: number): void => {
+    const decision = code === undefined || UPSTREAM_CODES.has(code) ? 'allow' : 'deny';
+    if (rec.runId !== undefined) {
+      let s = stats.get(rec.runId);
+      if (!s) stats.set(rec.runId, (s = { requests: 0, denied: 0 }));
+      s.requests++;
+      if (decision === 'deny') s.denied++;
+    }
+    try {
+      opts.audit.append({
+        event: 'request',
+        runId: rec.runId,
+        capability: rec.capability ?? null,
+        credential: rec.credential ?? null,
+        method: rec.method,
+        host: rec.host ?? null,
+        path: rec.path ?? null,
+        status,
+        decision,
+        code: code ?? null,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        bytes,
+      });
+    } catch {
+      // an audit sink failure must not take the request down; the sink reports its own errors
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const rec: RequestRecord = { method: req.method ?? 'GET' };
+    const url = req.url ?? '/';
+    try {
+      // DNS rebinding / remote peers
+      const peer = req.socket.remoteAddress ?? '';
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (classifyAddress(peer) !== 'loopback' || !allowedHosts.has(host))
+        throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
+      if (hasBody(req)) {
+        req.setTimeout(idleMs, () => req.destroy());
+        req.once('end', () => req.setTimeout(0));
+      }
+      let approved;
+      if (url.startsWith('/v/')) {
+        approved = await approvePassthrough(ctx, req, rec);
+      } else if (url === '/aivault/proxy' || url.startsWith('/aivault/proxy?')) {
+        if (req.method !== 'POST') throw deny('invalid_request', 'the envelope endpoint takes POST');
+        approved = await approveEnvelope(ctx, req, rec, (limit) => readBody(req, limit));
+      } else {
+        rec.path = url.split('?')[0]!.slice(0, 512);
+        throw deny('invalid_request', 'unknown broker endpoint (use /v/<provider>/... or POST /aivault/proxy)');
+      }
+      const limits = approved.capability.limits;
+      const r = await forward(
+        upstream,
+        {
+          target: approved.target,
+          method: approved.method,
+          path: approved.path,
+          headers: approved.headers,
+          body: approved.body,
+          redactor: approved.redactor,
+          idleTimeoutMs: idleMs,
+          ...(limits?.timeoutMs !== undefined ? { totalTimeoutMs: limits.timeoutMs } : {}),
+          ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
+          bodyState: approved.bodyState,
+        },
+        res,
+      );
+      audit(rec, r.status, r.code, started, r.bytes);
+    } catch (e) {
+      const d = toDenial(e);
+      if (!req.complete) res.shouldKeepAlive = false; // do not read a refused body to the end
+      sendError(res, d.code, d.message);
+      audit(rec, BROKER_ERROR_STATUS[d.code], d.code, started, 0);
+    }
+  };
+
+  const server = http.createServer(
+    {
+      keepAlive: true,
+      keepAliveTimeout: idleMs,
+      headersTimeout: 30_000,
+      requestTimeout: 0,
+      connectionsCheckingInterval: 5_000,
+    },
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => {
+        // handle() catches everything; this is a last resort
+        if (!res.headersSent) sendError(res, 'upstream_error', 'internal broker error');
+        else res.destroy();
+        void e;
+      });
+    },
+  );
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onErr = (e: Error): void => reject(new AivaultError('exec_setup', `cannot start the broker on 127.0.0.1 (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
+    server.once('error', onErr);
+    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      server.removeListener('error', onErr);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  let closing = false;
+  server.on('error', (e) => {
+    if (closing) return;
+    for (const cb of fatal) cb(e);
+  });
+  server.on('close', () => {
+    if (closing) return;
+    const e = new Error('the broker stopped unexpectedly');
+    for (const cb of fatal) cb(e);
+  });
+
+  return {
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    mintToken: (grant) => tokens.mint(grant),
+    revokeRun: (runId) => tokens.revokeRun(runId),
+    runStats: (runId) => ({ ...(stats.get(runId) ?? { requests: 0, denied: 0 }) }),
+    onFatal: (cb) => {
+      fatal.push(cb);
+    },
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      tokens.revokeAll();
+      injections.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // in-flight responses get a moment to finish, then everything goes
+      const t = setTimeout(() => server.closeAllConnections(), 1_000);
+      t.unref();
+      await closed;
+      clearTimeout(t);
+      await upstream.close();
+    },
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const cl = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(cl) && cl > limit) {
+      reject(deny('body_too_large', 'request body exceeds the limit'));
+      return;
+    }
+    const parts: Buffer[] = [];
+    let n = 0;
+    const onData = (b: Buffer): void => {
+      n += b.length;
+      if (n > limit) {
+        cleanup();
+        req.pause();
+        reject(deny('body_too_large', 'request body exceeds the limit'));
+        return;
+      }
+      parts.push(b);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(parts));
+    };
+    const onError = (): void => {
+      cleanup();
+      reject(deny('invalid_request', 'the request body could not be read'));
+    };
+    const cleanup = (): void => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}

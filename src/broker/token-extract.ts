@@ -1,0 +1,111 @@
+/**
+ * Finding the run token in a caller request (SPEC §6). The token may sit in
+ * `Authorization: Bearer`, `x-api-key`, and in passthrough mode in the provider's own auth slots
+ * (header, or query parameter). A header/parameter whose value IS the token is consumed (removed,
+ * never forwarded); every other auth-class value stays and is later refused by policy
+ * (auth_header_rejected).
+ *
+ * Outcome when no slot holds a live token: token_expired if some slot held a revoked or expired
+ * token, token_invalid if some slot held anything, token_missing otherwise.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { parseQuery } from '../policy/query.js';
+import { deny } from './errors.js';
+import type { TokenEntry, TokenTable } from './tokens.js';
+
+export interface FoundToken {
+  token: string;
+  entry: TokenEntry;
+}
+
+const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
+const BASIC = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i;
+
+/** The candidate token strings a header value can carry. */
+export function headerCandidates(value: string): string[] {
+  const out = [value.trim()];
+  const b = BEARER.exec(value);
+  if (b) out.push(b[1]!);
+  const basic = BASIC.exec(value);
+  if (basic) {
+    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    if (colon >= 0) out.push(text.slice(0, colon), text.slice(colon + 1));
+  }
+  return out;
+}
+
+function headerValues(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/**
+ * Look through `headerNames` and (raw) `query` params named in `queryParams` for a live token.
+ * Throws BrokerDenial token_missing / token_invalid / token_expired.
+ */
+export function findToken(
+  tokens: TokenTable,
+  headers: IncomingHttpHeaders,
+  headerNames: readonly string[],
+  query: string,
+  queryParams: readonly string[],
+): FoundToken & { deadRunId?: string } {
+  let present = false;
+  let expiredRun: string | undefined;
+  let sawExpired = false;
+  const tryValue = (v: string): FoundToken | undefined => {
+    present = true;
+    const r = tokens.lookup(v);
+    if (r.ok) return { token: v, entry: r.entry };
+    if (r.code === 'token_expired') {
+      sawExpired = true;
+      expiredRun = r.runId;
+    }
+    return undefined;
+  };
+  for (const name of headerNames) {
+    for (const value of headerValues(headers[name])) {
+      for (const c of headerCandidates(value)) {
+        const f = tryValue(c);
+        if (f) return f;
+      }
+    }
+  }
+  if (queryParams.length > 0 && query) {
+    const owned = new Set(queryParams.map((p) => p.toLowerCase()));
+    for (const p of parseQuery(query)) {
+      if (p.name === undefined || !owned.has(p.name) || p.rawValue === undefined) continue;
+      let v: string;
+      try {
+        v = decodeURIComponent(p.rawValue.replace(/\+/g, ' '));
+      } catch {
+        present = true;
+        continue;
+      }
+      const f = tryValue(v);
+      if (f) return f;
+    }
+  }
+  if (sawExpired) {
+    const e = deny('token_expired', 'the run token has expired or its run has ended');
+    (e as { runId?: string }).runId = expiredRun;
+    throw e;
+  }
+  if (present) throw deny('token_invalid', 'the run token is not valid');
+  throw deny('token_missing', 'a run token is required (Authorization: Bearer <token>)');
+}
+
+/** Remove headers whose value carries exactly the token. Returns a new header bag. */
+export function consumeTokenHeaders(headers: IncomingHttpHeaders, names: readonly string[], token: string): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = { ...headers };
+  for (const name of names) {
+    const vs = headerValues(out[name]);
+    if (vs.length === 0) continue;
+    const kept = vs.filter((v) => !headerCandidates(v).includes(token));
+    if (kept.length === vs.length) continue;
+    if (kept.length === 0) delete out[name];
+    else out[name] = kept.length === 1 && name !== 'set-cookie' ? kept[0]! : kept.join(', ');
+  }
+  return out;
+}

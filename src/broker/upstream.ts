@@ -1,0 +1,96 @@
+/**
+ * Upstream connections. undici is loaded lazily on the first upstream request, so starting the
+ * broker costs only node:http (startup time of `aivault exec`).
+ *
+ * Host resolution and SSRF (SPEC §6): the host comes from policy only; it is resolved here, the
+ * request is refused if ANY resolved address is forbidden (private, loopback, link-local,
+ * metadata, ...), and the connection goes to exactly the address that was checked: each pool is
+ * bound to one (host, address, port) and its connector dials that address with SNI and certificate
+ * verification for the host name — undici never resolves the name again.
+ * Dev overrides (SPEC §8) replace resolution for mapped hosts only.
+ */
+import dns from 'node:dns';
+import type { Dispatcher, buildConnector } from 'undici';
+import { isForbiddenAddress } from '../policy/address.js';
+import { deny } from './errors.js';
+import type { DevOverrides } from './dev-overrides.js';
+
+export interface UpstreamTarget {
+  host: string;
+  address: string;
+  port: number;
+}
+
+type Undici = typeof import('undici');
+
+/** Resolved addresses are cached briefly; the cached address is the checked one. */
+const DNS_TTL_MS = 30_000;
+
+export class Upstream {
+  private undici: Promise<Undici> | undefined;
+  private readonly pools = new Map<string, Dispatcher>();
+  private readonly dnsCache = new Map<string, { target: UpstreamTarget; expires: number }>();
+  private ca: string[] | undefined;
+  private closed = false;
+
+  constructor(private readonly dev: DevOverrides) {}
+
+  /** Resolve and check `host`; throws BrokerDenial host_not_allowed / upstream_error. */
+  async resolve(host: string): Promise<UpstreamTarget> {
+    const mapped = this.dev.resolve.get(host);
+    if (mapped) return { host, address: mapped.address, port: mapped.port };
+    const now = Date.now();
+    const hit = this.dnsCache.get(host);
+    if (hit && hit.expires > now) return hit.target;
+    let addrs: dns.LookupAddress[];
+    try {
+      addrs = await dns.promises.lookup(host, { all: true, verbatim: true });
+    } catch {
+      throw deny('upstream_error', `cannot resolve upstream host ${host}`);
+    }
+    if (addrs.length === 0) throw deny('upstream_error', `cannot resolve upstream host ${host}`);
+    for (const a of addrs) {
+      if (isForbiddenAddress(a.address))
+        throw deny('host_not_allowed', `upstream host ${host} resolves to a private, loopback or otherwise forbidden address`);
+    }
+    const target = { host, address: addrs[0]!.address, port: 443 };
+    this.dnsCache.set(host, { target, expires: now + DNS_TTL_MS });
+    return target;
+  }
+
+  /** The pool for exactly this checked target. */
+  async dispatcher(target: UpstreamTarget): Promise<Dispatcher> {
+    const key = `${target.host}\0${target.address}\0${target.port}`;
+    const have = this.pools.get(key);
+    if (have) return have;
+    if (this.closed) throw deny('upstream_error', 'the broker is shutting down');
+    const undici = await (this.undici ??= import('undici'));
+    const again = this.pools.get(key);
+    if (again) return again;
+    const tls = await import('node:tls');
+    if (this.dev.extraCa !== undefined && this.ca === undefined) this.ca = [...tls.rootCertificates, this.dev.extraCa];
+    const base = undici.buildConnector({
+      ...(this.ca ? { ca: this.ca } : {}),
+      rejectUnauthorized: true,
+      timeout: 10_000,
+    });
+    const connect: buildConnector.connector = (opts, cb) =>
+      base({ ...opts, hostname: target.address, host: target.host, port: String(target.port), servername: target.host, protocol: 'https:' }, cb);
+    const pool = new undici.Pool(`https://${target.host}`, {
+      connect,
+      keepAliveTimeout: 10_000,
+      headersTimeout: 120_000,
+      bodyTimeout: 120_000,
+      maxResponseSize: -1,
+    });
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
+  }
+}
