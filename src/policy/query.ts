@@ -64,20 +64,29 @@ export function checkCallerQuery(
  * parameters stay, so checkCallerQuery then refuses them.
  */
 export function consumeTokenParams(query: string, ownedParams: string[], isToken: (value: string) => boolean): string {
-  if (!query) return '';
   const owned = new Set(ownedParams.map((p) => paramKey(p) ?? p.toLowerCase()));
-  const kept: string[] = [];
-  for (const piece of query.split('&')) {
-    if (piece === '') continue;
+  return filterPieces(query, (piece) => {
     const eq = piece.indexOf('=');
     const name = paramKey(eq === -1 ? piece : piece.slice(0, eq));
     if (name !== undefined && owned.has(name) && eq !== -1) {
       const v = decodeComponent(piece.slice(eq + 1));
-      if (v !== undefined && isToken(v)) continue;
+      if (v !== undefined && isToken(v)) return false;
     }
-    kept.push(piece);
-  }
-  return kept.join('&');
+    return true;
+  });
+}
+
+/**
+ * Keep the pieces `keep` accepts, splitting on '&' and ';' like parseQuery; original text and
+ * separators of kept pieces are preserved, empty pieces dropped.
+ */
+function filterPieces(query: string, keep: (piece: string) => boolean): string {
+  if (!query) return '';
+  return query
+    .split('&')
+    .map((part) => part.split(';').filter((piece) => piece !== '' && keep(piece)).join(';'))
+    .filter((part) => part !== '')
+    .join('&');
 }
 
 /** Percent-encode a query component (RFC 3986 unreserved kept; everything else %XX, uppercase). */
@@ -87,17 +96,12 @@ export function encodeQueryComponent(s: string): string {
 
 /** Remove every parameter whose key equals one of `names` (same comparison as checkCallerQuery). */
 export function removeParams(query: string, names: string[]): string {
-  if (!query) return '';
   const drop = new Set(names.map((p) => paramKey(p) ?? p.toLowerCase()));
-  return query
-    .split('&')
-    .filter((piece) => {
-      if (piece === '') return false;
-      const eq = piece.indexOf('=');
-      const k = paramKey(eq === -1 ? piece : piece.slice(0, eq));
-      return k === undefined || !drop.has(k);
-    })
-    .join('&');
+  return filterPieces(query, (piece) => {
+    const eq = piece.indexOf('=');
+    const k = paramKey(eq === -1 ? piece : piece.slice(0, eq));
+    return k === undefined || !drop.has(k);
+  });
 }
 
 /** Append `name=value` (both encoded) to a raw query. */

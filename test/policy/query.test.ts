@@ -56,6 +56,9 @@ const CONSUME: Array<[string, string[], string]> = [
   [`x=${TOKEN}`, ['key'], `x=${TOKEN}`],
   [`key=${TOKEN}x`, ['key'], `key=${TOKEN}x`],
   [`key`, ['key'], 'key'],
+  [`a=1;key=${TOKEN}`, ['key'], 'a=1'],
+  [`a=1;key=${TOKEN};b=2&c=3`, ['key'], 'a=1;b=2&c=3'],
+  [`key=${TOKEN};key=${TOKEN}`, ['key'], ''],
   ['', ['key'], ''],
 ];
 for (const [q, owned, want] of CONSUME) {
@@ -71,6 +74,7 @@ test('after consuming the token, any other owned value is still refused', () => 
 test('removeParams / appendParam', () => {
   assert.equal(removeParams('a=1&key=2&KEY=3&b=4', ['key']), 'a=1&b=4');
   assert.equal(removeParams('', ['key']), '');
+  assert.equal(removeParams('a=1;key=2&b=3', ['key']), 'a=1&b=3');
   assert.equal(appendParam('', 'key', 'a b&c=d'), 'key=a%20b%26c%3Dd');
   assert.equal(appendParam('x=1', 'key', "v!'()*"), 'x=1&key=v%21%27%28%29%2A');
 });
