@@ -4,7 +4,7 @@ import { parseDotenv } from '../dotenv/parse.js';
 import { loadRegistry } from '../registry/load.js';
 import { openCatalog } from '../vault/catalog.js';
 import { openVault } from '../vault/open.js';
-import { AivaultError } from '../errors/aivault-error.js';
+import { startBroker } from '../broker/index.js';
 import type { ExecDeps } from './run.js';
 
 export function defaultDeps(): ExecDeps {
@@ -14,9 +14,6 @@ export function defaultDeps(): ExecDeps {
     openVault: (o) => openVault({ env: o.env }),
     openCatalog,
     openAudit: (env) => openAuditLog({ dir: auditDirFromEnv(env), disabled: diskLogsDisabled(env) }),
-    // TODO(integration): replace with the broker's startBroker once src/broker exports it.
-    startBroker: async () => {
-      throw new AivaultError('exec_setup', 'the broker is not available in this build');
-    },
+    startBroker,
   };
 }
