@@ -110,3 +110,18 @@ test('an encoded arbitrary string is one opaque segment that survives normalisat
     { numRuns: RUNS },
   );
 });
+
+test('normalizePath never throws and every accepted path matches itself and the root prefix', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }).map((s) => '/' + s), rawTarget), (raw) => {
+      const r = normalizePath(raw);
+      if (!r.ok) {
+        assert.ok(r.code === 'path_traversal' || r.code === 'invalid_request');
+        return;
+      }
+      assert.equal(prefixMatches(r.path, r.path), true, r.path);
+      assert.equal(prefixMatches(r.path, '/'), true, r.path);
+    }),
+    { numRuns: RUNS },
+  );
+});
