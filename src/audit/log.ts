@@ -86,7 +86,9 @@ export function sanitizeAuditValue(v: unknown, key?: string, depth = 0): unknown
 
 function stripQuery(p: string): string {
   const i = p.search(/[?#]/);
-  return i < 0 ? p : p.slice(0, i);
+  const noQuery = i < 0 ? p : p.slice(0, i);
+  // Path-auth secrets (Telegram's /bot<id>:<token>) if an upstream path is ever passed by mistake.
+  return noQuery.replace(/\/bot[0-9]+:[A-Za-z0-9_-]+/g, '/bot[REDACTED]');
 }
 
 /** One JSON line, `ts` first. Never throws. */

@@ -115,6 +115,16 @@ test('secret-named fields are dropped at any depth; path/url lose their query st
   for (const k of ['value', 'secret', 'token', 'Authorization', 'password']) assert.equal(k in ev, false, k);
 });
 
+test('a Telegram-style path-auth token in a path field is redacted', async () => {
+  const dir = tmp();
+  const log = openAuditLog({ dir });
+  log.append({ event: 'request', path: '/bot123456:AAH-SENTINEL_token/sendMessage?x=1' });
+  await log.flush();
+  const text = rawLines(dir).join('\n');
+  assert.equal(text.includes('SENTINEL'), false);
+  assert.equal((JSON.parse(text) as { path: string }).path, '/bot[REDACTED]/sendMessage');
+});
+
 test('append never throws on odd input (circular, bigint, functions)', async () => {
   const dir = tmp();
   const log = openAuditLog({ dir });
