@@ -25,6 +25,7 @@ export function deny(code: BrokerErrorCode, message: string): BrokerDenial {
  */
 export function toDenial(e: unknown): BrokerDenial {
   if (e instanceof BrokerDenial) return e;
+  if (process.env.AIVAULT_DEBUG === '1') process.stderr.write(`aivault broker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   if (isAivaultError(e)) {
     if (isBrokerErrorCode(e.code)) return new BrokerDenial(e.code, e.message);
     if (e.code === 'secret_not_found') return new BrokerDenial('credential_not_found', e.message);

@@ -1,16 +1,19 @@
 /**
  * Streaming secret redaction for response bodies (SPEC §6). Every occurrence of every needle is
- * replaced by REDACTED, also when an occurrence is split across chunk borders: the redactor holds
- * back the last (longest needle − 1) bytes of what it has seen until the next chunk or the end.
- * Memory is bounded by one chunk plus that tail.
+ * replaced by REDACTED, also when an occurrence is split across chunk borders: when a chunk ends
+ * with bytes that could be the start of a secret (a proper prefix of some needle, so at most
+ * longest needle − 1 bytes), those bytes are held back until the next chunk or the end. Any other
+ * chunk end is emitted at once, so event streams are not delayed. Memory: one chunk plus the tail.
  */
 
 export const REDACTED = '[REDACTED]';
 const REDACTED_BUF = Buffer.from(REDACTED);
+const EMPTY = Buffer.alloc(0);
 
 export class StreamRedactor {
   private readonly needles: Buffer[];
   private readonly hold: number;
+  private readonly firstBytes: Set<number>;
   private tail: Buffer = Buffer.alloc(0);
 
   constructor(values: readonly string[]) {
@@ -18,6 +21,7 @@ export class StreamRedactor {
     // longest first: at equal start positions the longest needle wins
     this.needles = uniq.map((v) => Buffer.from(v, 'utf8')).sort((a, b) => b.length - a.length);
     this.hold = this.needles.length === 0 ? 0 : this.needles[0]!.length - 1;
+    this.firstBytes = new Set(this.needles.map((n) => n[0]!));
   }
 
   get active(): boolean {
@@ -28,23 +32,24 @@ export class StreamRedactor {
   push(chunk: Buffer): Buffer {
     if (this.needles.length === 0) return chunk;
     const data = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
-    // Anything starting before `cut` is either a complete occurrence or none at all.
-    const cut = data.length - this.hold;
-    if (cut <= 0) {
-      this.tail = data;
-      return Buffer.alloc(0);
-    }
-    const { out, consumed } = this.scan(data, cut);
-    this.tail = consumed >= data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(consumed));
-    return out;
+    const { parts, pos } = this.replaceAll(data);
+    // Hold back only a suffix that could still grow into a needle, so streams (SSE) are never
+    // delayed by the redactor unless a chunk really ends in the middle of a possible secret.
+    const keep = this.heldFrom(data, pos);
+    if (keep > pos) parts.push(data.subarray(pos, keep));
+    this.tail = keep >= data.length ? EMPTY : Buffer.from(data.subarray(keep));
+    if (parts.length === 0) return EMPTY;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** End of stream: everything left, redacted. */
   end(): Buffer {
-    if (this.needles.length === 0 || this.tail.length === 0) return Buffer.alloc(0);
+    if (this.needles.length === 0 || this.tail.length === 0) return EMPTY;
     const data = this.tail;
-    this.tail = Buffer.alloc(0);
-    return this.scan(data, data.length).out;
+    this.tail = EMPTY;
+    const { parts, pos } = this.replaceAll(data);
+    if (pos < data.length) parts.push(data.subarray(pos));
+    return Buffer.concat(parts);
   }
 
   /** Redact a whole string (response header values). */
@@ -58,11 +63,8 @@ export class StreamRedactor {
     return out;
   }
 
-  /**
-   * Replace occurrences starting before `limit`; emit up to max(limit, end of last replaced
-   * occurrence). Returns the emitted bytes and how many input bytes they cover.
-   */
-  private scan(data: Buffer, limit: number): { out: Buffer; consumed: number } {
+  /** Replace every complete occurrence (leftmost first, longest at equal start). */
+  private replaceAll(data: Buffer): { parts: Buffer[]; pos: number } {
     const parts: Buffer[] = [];
     let pos = 0;
     for (;;) {
@@ -70,7 +72,7 @@ export class StreamRedactor {
       let bestLen = 0;
       for (const n of this.needles) {
         const i = data.indexOf(n, pos);
-        if (i !== -1 && i < limit && (best === -1 || i < best)) {
+        if (i !== -1 && (best === -1 || i < best)) {
           best = i;
           bestLen = n.length;
         }
@@ -80,9 +82,19 @@ export class StreamRedactor {
       parts.push(REDACTED_BUF);
       pos = best + bestLen;
     }
-    const consumed = Math.max(pos, limit);
-    if (consumed > pos) parts.push(data.subarray(pos, consumed));
-    if (parts.length === 1) return { out: parts[0]!, consumed };
-    return { out: Buffer.concat(parts), consumed };
+    return { parts, pos };
+  }
+
+  /** Smallest index >= from where the rest of `data` is a proper prefix of some needle. */
+  private heldFrom(data: Buffer, from: number): number {
+    const start = Math.max(from, data.length - this.hold);
+    for (let p = start; p < data.length; p++) {
+      if (!this.firstBytes.has(data[p]!)) continue;
+      const rest = data.length - p;
+      for (const n of this.needles) {
+        if (n.length > rest && data.compare(n, 0, rest, p, data.length) === 0) return p;
+      }
+    }
+    return data.length;
   }
 }

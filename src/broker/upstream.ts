@@ -26,6 +26,12 @@ type Undici = typeof import('undici');
 /** Resolved addresses are cached briefly; the cached address is the checked one. */
 const DNS_TTL_MS = 30_000;
 
+/** undici is CommonJS: a bundler may hand its exports over as the namespace's `default`. */
+async function loadUndici(): Promise<Undici> {
+  const m = (await import('undici')) as Undici & { default?: Undici };
+  return typeof m.Pool === 'function' ? m : (m.default as Undici);
+}
+
 export class Upstream {
   private undici: Promise<Undici> | undefined;
   private readonly pools = new Map<string, Dispatcher>();
@@ -64,7 +70,7 @@ export class Upstream {
     const have = this.pools.get(key);
     if (have) return have;
     if (this.closed) throw deny('upstream_error', 'the broker is shutting down');
-    const undici = await (this.undici ??= import('undici'));
+    const undici = await (this.undici ??= loadUndici());
     const again = this.pools.get(key);
     if (again) return again;
     const tls = await import('node:tls');
