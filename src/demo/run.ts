@@ -17,7 +17,7 @@ interface Step {
  * `aivault exec` that gets completions through the official SDK while its exfiltration attempts fail.
  */
 export async function runDemo(packageRoot: string): Promise<number> {
-  const say = (line = '') => process.stderr.write(line + '\n');
+  const say = (line = '') => process.stdout.write(line + '\n');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-demo-'));
   const bin = path.join(packageRoot, 'bin', 'aivault.js');
   const skill = path.join(packageRoot, 'fixtures', 'demo', 'skill.mjs');
