@@ -1,0 +1,262 @@
+/**
+ * `aivault exec` end to end: the real CLI (bin/aivault.js) launching real node children, with pipes
+ * on stdin/stdout/stderr (so the child runs in its own process group, see src/exec/supervise.ts).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { alive, fx, launch, NODE, tmpDir, vaultWith, waitForFile, waitGone } from './launch.js';
+
+const VAULT_SECRET = 'sk-SENTINEL-vault-openai-7f3a9c';
+let vault = '';
+let work = '';
+
+before(async () => {
+  vault = await vaultWith({ OPENAI_API_KEY: VAULT_SECRET });
+  work = tmpDir();
+});
+after(() => {
+  fs.rmSync(vault, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const env = () => ({ AIVAULT_DIR: vault });
+const ALLOW = ['--allow', 'openai/chat-completions'];
+
+test('exit codes pass through: 0, 1, 42, 255', async () => {
+  for (const code of [0, 1, 42, 255]) {
+    const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), String(code)], { env: env() }).done;
+    assert.equal(r.code, code, `child exit ${code}: ${r.stderr}`);
+  }
+});
+
+test('death by signal N → 128+N (SIGTERM 143, SIGKILL 137); the launcher itself exits normally', async () => {
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGKILL', 137], ['SIGINT', 130]] as const) {
+    const r = await launch([...ALLOW, '--', NODE, fx('self-signal.mjs'), sig], { env: env() }).done;
+    assert.equal(r.code, code, `${sig}: ${r.stderr}`);
+    assert.equal(r.signal, null, 'the launcher does not re-raise');
+  }
+});
+
+test('command not found → 127, not executable → 126, directory → 126', async () => {
+  const noexec = path.join(work, 'noexec.sh');
+  fs.writeFileSync(noexec, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+  const cases: Array<[string[], number, RegExp]> = [
+    [['definitely-not-a-command-xyz'], 127, /definitely-not-a-command-xyz: command not found/],
+    [['./nope/missing'], 127, /no such file/],
+    [[noexec], 126, /permission denied/],
+    [[work], 126, /is a directory/],
+  ];
+  for (const [cmd, code, msg] of cases) {
+    const r = await launch([...ALLOW, '--', ...cmd], { env: env() }).done;
+    assert.equal(r.code, code, `${cmd[0]}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('launcher failures → 125 and the child never starts', async () => {
+  const marker = path.join(work, 'marker-125');
+  const child = ['--', NODE, fx('exit.mjs'), '0', marker];
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [['--allow', 'openai/no-such-thing', ...child], env(), /unknown capability/],
+    [['--allow', 'nosuchprovider/*', ...child], env(), /unknown provider/],
+    [['--allow', 'anthropic/messages', ...child], env(), /no secret for provider 'anthropic'.*ANTHROPIC_API_KEY/],
+    [['--allow', 'openai/models', '--credential', 'nope', ...child], env(), /--credential nope/],
+    [[...ALLOW, '--pass-env', 'OPENAI_API_KEY', ...child], { ...env(), OPENAI_API_KEY: 'x' }, /--pass-env OPENAI_API_KEY: refused/],
+    [[...ALLOW, '--pass-env', 'COPY', ...child], { ...env(), COPY: VAULT_SECRET }, /--pass-env COPY: refused, its value is a secret/],
+    [[...ALLOW, '--pass-env', 'AIVAULT_DIR', ...child], env(), /AIVAULT_\* settings/],
+    [[...ALLOW, '--timeout', 'soon', ...child], env(), /--timeout: invalid duration/],
+    [[...ALLOW, '--set-env', 'NOVALUE', ...child], env(), /--set-env/],
+    [[...ALLOW, '--from-env', 'UNSET_VAR_XYZ', ...child], env(), /--from-env UNSET_VAR_XYZ/],
+    [[...ALLOW, '--bogus', ...child], env(), /bogus/],
+    [[...ALLOW, NODE, fx('exit.mjs'), '0', marker], env(), /missing '--'/],
+    [[...ALLOW, '--'], env(), /missing command/],
+    [[...ALLOW, '--profile', 'nope', ...child], env(), /--profile nope/],
+  ];
+  for (const [args, e, msg] of cases) {
+    const r = await launch(args, { env: e, cwd: work }).done;
+    assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.ok(!r.stderr.includes(VAULT_SECRET));
+    assert.equal(fs.existsSync(marker), false, `child started for ${args.join(' ')}`);
+  }
+});
+
+test('a missing --env-file fails before the child starts (125; node 20 itself exits 9 first)', async () => {
+  // Node 20 scans the whole argv before the first '--' for --env-file and exits 9 when the file is
+  // missing, before aivault runs (fixed in later node lines). Either way no child starts.
+  const marker = path.join(work, 'marker-envfile');
+  const r = await launch([...ALLOW, '--env-file', path.join(work, 'missing.env'), '--', NODE, fx('exit.mjs'), '0', marker], { env: env() }).done;
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= 22 && r.code === 125) assert.match(r.stderr, /cannot read env file/);
+  else assert.ok(r.code === 125 || r.code === 9, `exit ${r.code}: ${r.stderr}`);
+  assert.equal(fs.existsSync(marker), false);
+});
+
+test('locked vault → 125 before the child starts', async () => {
+  const dir = await vaultWith({});
+  try {
+    const { runCli } = await import('./launch.js');
+    const init = await runCli(['init', '--provider', 'env', '--key-env', 'MY_KEK'], { env: { AIVAULT_DIR: dir, MY_KEK: Buffer.alloc(32, 7).toString('base64') } });
+    assert.equal(init.code, 0, init.stderr);
+    const put = await runCli(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value', 'sk-SENTINEL-locked'], { env: { AIVAULT_DIR: dir, MY_KEK: Buffer.alloc(32, 7).toString('base64') } });
+    assert.equal(put.code, 0, put.stderr);
+    const marker = path.join(work, 'marker-locked');
+    const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), '0', marker], { env: { AIVAULT_DIR: dir } }).done;
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /MY_KEK/);
+    assert.equal(fs.existsSync(marker), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--timeout: SIGTERM, exit 124', async () => {
+  const t0 = Date.now();
+  const r = await launch([...ALLOW, '--timeout', '300ms', '--', NODE, fx('sleep.mjs'), '30000'], { env: env() }).done;
+  assert.equal(r.code, 124, r.stderr);
+  assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('--timeout escalates to SIGKILL when the child ignores SIGTERM, still 124', async () => {
+  const ready = path.join(work, 'ready-ignore-timeout');
+  const r = await launch([...ALLOW, '--timeout', '500ms', '--', NODE, fx('ignore-term.mjs'), ready], { env: env() }).done;
+  assert.equal(r.code, 124, r.stderr);
+  const pid = Number(fs.readFileSync(ready, 'utf8'));
+  assert.ok(await waitGone(pid), 'the child is gone');
+});
+
+test('a SIGTERM sent to the launcher reaches the child exactly once', async () => {
+  const ready = path.join(work, 'ready-count');
+  const log = path.join(work, 'log-count');
+  const l = launch([...ALLOW, '--', NODE, fx('count-signals.mjs'), ready, log], { env: env() });
+  await waitForFile(ready);
+  l.child.kill('SIGTERM');
+  const r = await l.done;
+  assert.equal(fs.readFileSync(log, 'utf8'), 'SIGTERM\n');
+  assert.equal(r.code, 101, r.stderr);
+});
+
+test('SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGINT each forwarded once', async () => {
+  const ready = path.join(work, 'ready-many');
+  const log = path.join(work, 'log-many');
+  const l = launch([...ALLOW, '--', NODE, fx('count-signals.mjs'), ready, log], { env: env() });
+  await waitForFile(ready);
+  for (const sig of ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGQUIT', 'SIGINT'] as const) {
+    l.child.kill(sig);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const r = await l.done;
+  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n').sort(), ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']);
+  assert.equal(r.code, 105, r.stderr);
+});
+
+test('a second SIGTERM escalates to SIGKILL after the grace period', async () => {
+  const ready = path.join(work, 'ready-escalate');
+  const l = launch([...ALLOW, '--', NODE, fx('ignore-term.mjs'), ready], { env: env() });
+  const pid = Number(await waitForFile(ready));
+  l.child.kill('SIGTERM');
+  await new Promise((res) => setTimeout(res, 200));
+  assert.ok(alive(pid), 'the first SIGTERM is only forwarded');
+  l.child.kill('SIGTERM');
+  const r = await l.done;
+  assert.equal(r.code, 137, r.stderr);
+  assert.match(r.stderr, /second interrupt/);
+});
+
+test('no orphan: stopping the launcher takes the grandchildren down (even SIGTERM-ignoring ones)', async () => {
+  const pidFile = path.join(work, 'grandchild-pid');
+  const l = launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile], { env: env() });
+  const gc = Number(await waitForFile(pidFile));
+  assert.ok(alive(gc));
+  l.child.kill('SIGTERM');
+  const r = await l.done;
+  assert.equal(r.code, 143, r.stderr);
+  const gone = await waitGone(gc);
+  if (!gone) process.kill(gc, 'SIGKILL');
+  assert.ok(gone, 'grandchild survived the launcher');
+});
+
+test('stdin passes through to the child', async () => {
+  const input = 'hello\nworld\u0000\u00ff\r\n'.repeat(1000);
+  const r = await launch([...ALLOW, '--', NODE, fx('stdin-echo.mjs')], { env: env(), input: Buffer.from(input, 'latin1') }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.equals(Buffer.from(input, 'latin1')));
+});
+
+test('1 MiB of binary stdout arrives byte-exact, launcher messages only on stderr', async () => {
+  const n = 1 << 20;
+  const r = await launch([...ALLOW, '--', NODE, fx('binary-out.mjs'), String(n)], { env: env() }).done;
+  assert.equal(r.code, 0, r.stderr);
+  const want = Buffer.alloc(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    want[i] = (x >>> 16) & 0xff;
+  }
+  assert.equal(r.stdout.length, n);
+  assert.ok(r.stdout.equals(want));
+});
+
+test('argv is passed byte-exact, no shell', async () => {
+  const out = path.join(work, 'argv.json');
+  const args = ['$HOME', '*', '; echo pwned', "'q'", '"dq"', '', ' spaced ', '--', 'ünïcødé', '`id`'];
+  const r = await launch([...ALLOW, '--', NODE, fx('env-dump.mjs'), out, ...args], { env: env() }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')).argv, args);
+});
+
+test('the run token is dead once the launcher has exited, even for a surviving grandchild', async () => {
+  const out = path.join(work, 'token.json');
+  const r = await launch([...ALLOW, '--', NODE, fx('token-keeper.mjs'), out], { env: env() }).done;
+  assert.equal(r.code, 0, r.stderr);
+  const { token, baseUrl, grandchild } = JSON.parse(fs.readFileSync(out, 'utf8')) as { token: string; baseUrl: string; grandchild: number };
+  try {
+    assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(token.length >= 43);
+    assert.ok(alive(grandchild), 'the detached grandchild still runs');
+    let status: number | 'refused';
+    try {
+      const res = await fetch(`${baseUrl}/v/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      status = res.status;
+    } catch {
+      status = 'refused';
+    }
+    assert.ok(status === 'refused' || status === 401, `token still usable: ${status}`);
+  } finally {
+    try {
+      process.kill(grandchild, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+});
+
+test('audit: run.started (command name only) and run.ended with the exit code', async () => {
+  const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), '42', path.join(work, 'sk-SENTINEL-arg-marker')], { env: env() }).done;
+  assert.equal(r.code, 42);
+  const auditDir = path.join(vault, 'audit');
+  const lines = fs
+    .readdirSync(auditDir)
+    .flatMap((f) => fs.readFileSync(path.join(auditDir, f), 'utf8').trim().split('\n'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ended = lines.filter((l) => l.event === 'run.ended' && l.exitCode === 42).pop();
+  assert.ok(ended, 'run.ended with exitCode 42');
+  const started = lines.find((l) => l.event === 'run.started' && l.runId === ended.runId);
+  assert.ok(started);
+  assert.equal(started.command, path.basename(NODE));
+  assert.deepEqual(started.capabilities, ['openai/chat-completions']);
+  assert.equal(ended.signal, null);
+  assert.equal(typeof ended.durationMs, 'number');
+  assert.equal(ended.requests, 0);
+  assert.equal(ended.denied, 0);
+  const text = fs.readdirSync(auditDir).map((f) => fs.readFileSync(path.join(auditDir, f), 'utf8')).join('');
+  assert.ok(!text.includes('sk-SENTINEL'), 'no args, no secret in the audit log');
+});
