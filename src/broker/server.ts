@@ -15,7 +15,7 @@ import { classifyAddress } from '../policy/address.js';
 import { deny, sendError, toDenial } from './errors.js';
 import { TokenTable, type TokenGrant } from './tokens.js';
 import { readDevOverrides } from './dev-overrides.js';
-import { Upstream } from './upstream.js';
+import { Upstream, type HostLookup } from './upstream.js';
 import { RateLimiter } from './rate-limit.js';
 import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
 import { forward } from './forward.js';
@@ -31,6 +31,9 @@ export interface BrokerOptions {
   maxRequestBytes?: number;
   /** Idle timeout for upstream headers/body and caller uploads (default 120 s). */
   idleTimeoutMs?: number;
+  /** DNS resolution for upstream hosts (default: the system resolver). Tests use it to simulate
+   *  names that resolve to private addresses. Every returned address is checked. */
+  lookup?: HostLookup;
 }
 
 export interface Broker {
@@ -52,7 +55,7 @@ const UPSTREAM_CODES = new Set<BrokerErrorCode>(['upstream_error', 'upstream_tim
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const dev = readDevOverrides(opts.env);
   const tokens = new TokenTable();
-  const upstream = new Upstream(dev);
+  const upstream = new Upstream(dev, opts.lookup);
   const injections = new InjectionCache();
   const stats = new Map<string, { requests: number; denied: number }>();
   const fatal: Array<(err: Error) => void> = [];

@@ -23,6 +23,9 @@ export interface UpstreamTarget {
 
 type Undici = typeof import('undici');
 
+/** DNS resolution used for upstream hosts: every address the name resolves to. */
+export type HostLookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
+
 /** Resolved addresses are cached briefly; the cached address is the checked one. */
 const DNS_TTL_MS = 30_000;
 
@@ -39,7 +42,10 @@ export class Upstream {
   private ca: string[] | undefined;
   private closed = false;
 
-  constructor(private readonly dev: DevOverrides) {}
+  constructor(
+    private readonly dev: DevOverrides,
+    private readonly lookup: HostLookup = (h) => dns.promises.lookup(h, { all: true, verbatim: true }),
+  ) {}
 
   /** Resolve and check `host`; throws BrokerDenial host_not_allowed / upstream_error. */
   async resolve(host: string): Promise<UpstreamTarget> {
@@ -48,9 +54,9 @@ export class Upstream {
     const now = Date.now();
     const hit = this.dnsCache.get(host);
     if (hit && hit.expires > now) return hit.target;
-    let addrs: dns.LookupAddress[];
+    let addrs: Array<{ address: string; family: number }>;
     try {
-      addrs = await dns.promises.lookup(host, { all: true, verbatim: true });
+      addrs = await this.lookup(host);
     } catch {
       throw deny('upstream_error', `cannot resolve upstream host ${host}`);
     }
