@@ -5,6 +5,11 @@ import { AivaultError } from '../errors/aivault-error.js';
 
 let cached: string | undefined;
 
+/** The aivault package root (holds package.json, registry/, bin/, fixtures/). */
+export function packageRoot(): string {
+  return path.dirname(defaultRegistryDir());
+}
+
 /**
  * The package's shipped registry/ folder. Walks up from this module's own file (which may be
  * dist/src/registry/locate.js or a chunk in dist/bundle/) to the directory holding the aivault
