@@ -8,8 +8,14 @@ interface KeyringEntry {
   deleteCredential?(): Promise<boolean>;
 }
 interface KeyringModule {
-  AsyncEntry: new (service: string, account: string) => KeyringEntry;
+  AsyncEntry: new (service: string, account: string, options?: { linux?: { store: string } }) => KeyringEntry;
 }
+
+/**
+ * On Linux require the Secret Service: the library's silent fallback (kernel keyutils) lives in
+ * memory and is gone after a reboot, which would lose the vault's key.
+ */
+const ENTRY_OPTIONS = process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
 
 let mod: Promise<KeyringModule> | undefined;
 
@@ -41,7 +47,7 @@ export async function keychainGet(service: string, account: string): Promise<Uin
   const { AsyncEntry } = await keyring();
   let v: string | null;
   try {
-    v = await new AsyncEntry(service, account).getPassword();
+    v = await new AsyncEntry(service, account, ENTRY_OPTIONS).getPassword();
   } catch (e) {
     throw unavailable(e);
   }
@@ -54,7 +60,7 @@ export async function keychainGet(service: string, account: string): Promise<Uin
 export async function keychainSet(service: string, account: string, kek: Uint8Array): Promise<void> {
   const { AsyncEntry } = await keyring();
   try {
-    await new AsyncEntry(service, account).setPassword(Buffer.from(kek).toString('base64'));
+    await new AsyncEntry(service, account, ENTRY_OPTIONS).setPassword(Buffer.from(kek).toString('base64'));
   } catch (e) {
     throw unavailable(e);
   }
@@ -63,7 +69,7 @@ export async function keychainSet(service: string, account: string, kek: Uint8Ar
 export async function keychainDelete(service: string, account: string): Promise<void> {
   try {
     const { AsyncEntry } = await keyring();
-    const entry = new AsyncEntry(service, account);
+    const entry = new AsyncEntry(service, account, ENTRY_OPTIONS);
     if (entry.deleteCredential) await entry.deleteCredential();
     else if (entry.deletePassword) await entry.deletePassword();
   } catch {
@@ -75,7 +81,7 @@ export async function keychainDelete(service: string, account: string): Promise<
 export async function keychainAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
     const { AsyncEntry } = await keyring();
-    const e = new AsyncEntry('aivault-probe', `probe-${process.pid}`);
+    const e = new AsyncEntry('aivault-probe', `probe-${process.pid}`, ENTRY_OPTIONS);
     await e.setPassword('probe');
     const v = await e.getPassword();
     if (e.deleteCredential) await e.deleteCredential();
