@@ -1,5 +1,5 @@
 /** Shared setup for broker tests: fake provider + in-memory catalog + in-process broker. */
-import { startBroker, type Broker } from '../../src/broker/index.js';
+import { startBroker, type Broker, type BrokerOptions } from '../../src/broker/index.js';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { memoryAudit, testCatalog, type TestCatalog, type TestCatalogOptions } from '../helpers/catalog.js';
 
@@ -20,11 +20,13 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function setup(opts: Partial<TestCatalogOptions> & { provider?: FakeProvider; env?: NodeJS.ProcessEnv } = {}): Promise<Env> {
+export async function setup(
+  opts: Partial<TestCatalogOptions> & { provider?: FakeProvider; env?: NodeJS.ProcessEnv; lookup?: BrokerOptions['lookup'] } = {},
+): Promise<Env> {
   const provider = opts.provider ?? (await startFakeProvider());
   const catalog = testCatalog({ secrets: { ...SENTINEL }, ...opts });
   const audit = memoryAudit();
-  const broker = await startBroker({ catalog, audit, env: opts.env ?? provider.devEnv() });
+  const broker = await startBroker({ catalog, audit, env: opts.env ?? provider.devEnv(), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
   return {
     broker,
     provider,
