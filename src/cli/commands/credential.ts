@@ -35,7 +35,10 @@ function authSpec(f: AuthFlags, fields: string[]): unknown {
   const only = fields.length === 1 ? `{{${fields[0]}}}` : undefined;
   const template = f['value-template'] ?? only;
   const unused = (names: Array<keyof AuthFlags>) => {
-    for (const n of names) if (f[n] !== undefined) throw usage(`--${n} does not apply to --auth ${f.auth}`);
+    for (const n of names) {
+      if (f[n] === undefined) continue;
+      throw usage(f.auth === undefined ? `--${n} needs --auth (header, query, basic or path)` : `--${n} does not apply to --auth ${f.auth}`);
+    }
   };
   switch (f.auth) {
     case undefined:
