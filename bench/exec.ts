@@ -1,1 +1,73 @@
-export async function bench(): Promise<void> { process.stdout.write('(exec bench not written yet)\n'); }
+// exec startup benchmark (startup time is a product feature). Interleaved round-robin in one run so
+// that machine noise hits every variant alike:
+//   bare       node -e 0
+//   node-env   node --env-file=X -e 0
+//   dotenv     dotenv -e X -- node -e 0          (node_modules/.bin/dotenv, dotenv-cli)
+//   aivault    aivault exec --allow openai/chat-completions -- node -e 0   (vault holding OPENAI_API_KEY)
+// Prints medians and ratios vs bare node. Target: aivault ≤ 1.8× bare node.
+// AIVAULT_BENCH_ROUNDS overrides the number of rounds (default 25).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin', 'aivault.js');
+const DOTENV = path.join(ROOT, 'node_modules', '.bin', 'dotenv');
+const NODE = process.execPath;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${r.status}): ${r.stderr.toString().trim()}`);
+  return ms;
+}
+
+export async function bench(): Promise<void> {
+  const rounds = Math.max(20, Number(process.env.AIVAULT_BENCH_ROUNDS ?? 25) || 25);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-bench-exec-'));
+  try {
+    const envFile = path.join(dir, 'bench.env');
+    fs.writeFileSync(envFile, 'OPENAI_API_KEY=sk-bench-not-a-real-key\nPORT=3000\nLOG_LEVEL=info\n');
+    const vaultDir = path.join(dir, 'vault');
+    const base: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, AIVAULT_DIR: vaultDir };
+    const put = spawnSync(NODE, [BIN, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], { env: base, input: 'sk-bench-not-a-real-key' });
+    if (put.status !== 0) throw new Error(`vault setup failed: ${put.stderr.toString().trim()}`);
+
+    const variants: Array<[string, () => number]> = [
+      ['node -e 0', () => time(NODE, ['-e', '0'], base)],
+      ['node --env-file=X -e 0', () => time(NODE, [`--env-file=${envFile}`, '-e', '0'], base)],
+      ['dotenv -e X -- node -e 0', () => time(DOTENV, ['-e', envFile, '--', NODE, '-e', '0'], base)],
+      ['aivault exec --allow openai/chat-completions -- node -e 0', () => time(NODE, [BIN, 'exec', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], base)],
+    ];
+    const samples = variants.map(() => [] as number[]);
+    for (const [, run] of variants) run(); // warm the page cache once
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < variants.length; i++) {
+        // rotate the starting variant each round so no one always runs first
+        const k = (i + r) % variants.length;
+        samples[k]!.push(variants[k]![1]());
+      }
+    }
+    const bare = median(samples[0]!);
+    process.stdout.write(`rounds: ${rounds} (interleaved)\n`);
+    for (let i = 0; i < variants.length; i++) {
+      const m = median(samples[i]!);
+      process.stdout.write(`${variants[i]![0].padEnd(60)} median ${m.toFixed(1).padStart(7)} ms  ${(m / bare).toFixed(2)}× bare node\n`);
+    }
+    const ratio = median(samples[3]!) / bare;
+    const dot = median(samples[2]!);
+    process.stdout.write(`aivault exec vs dotenv-cli: ${(median(samples[3]!) / dot).toFixed(2)}×\n`);
+    process.stdout.write(`target aivault ≤ 1.80× bare node: ${ratio <= 1.8 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

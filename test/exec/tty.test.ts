@@ -1,0 +1,46 @@
+/**
+ * Terminal mode (stdin is a TTY): the child shares the launcher's process group, so a Ctrl-C typed
+ * on the terminal reaches it exactly once (from the terminal; the launcher does not forward it).
+ * Uses util-linux `script` to get a pseudo-terminal; skipped where it is not available.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, fx, NODE, tmpDir, vaultWith, waitForFile } from './launch.js';
+
+const hasScript = process.platform === 'linux' && spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+test('Ctrl-C on a terminal reaches the child exactly once; the child keeps the TTY', { skip: !hasScript && 'util-linux script not available' }, async () => {
+  const vault = await vaultWith({});
+  const work = tmpDir();
+  try {
+    const ready = path.join(work, 'ready');
+    const log = path.join(work, 'log');
+    const ttyFile = path.join(work, 'tty');
+    // the child also reports whether its stdin is a TTY
+    const cmd = [NODE, BIN, 'exec', '--', NODE, fx('count-signals.mjs'), ready, log, ttyFile]
+      .map(q)
+      .join(' ');
+    // `exec` so that no intermediate shell sits in the foreground group (it would die of the ^C).
+    const child = spawn('script', ['-qfec', `exec ${cmd}`, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? work, AIVAULT_DIR: vault, SHELL: '/bin/sh', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    await waitForFile(ready);
+    child.stdin.write('\x03');
+    const code = await done;
+    assert.equal(fs.readFileSync(ttyFile, 'utf8'), 'true', 'stdin stays a TTY in the child');
+    assert.equal(fs.readFileSync(log, 'utf8'), 'SIGINT\n', `signals seen by the child (output: ${out})`);
+    assert.equal(code, 101, out);
+  } finally {
+    fs.rmSync(vault, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
