@@ -153,7 +153,8 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     args: opts.command.slice(1),
     env: childEnv,
     cwd: ctx.cwd,
-    ownGroup: !ctx.stdinIsTTY,
+    // Windows has no process groups to signal (and `detached` would open a new console window).
+    ownGroup: process.platform !== 'win32' && !ctx.stdinIsTTY,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(ctx.graceMs !== undefined ? { graceMs: ctx.graceMs } : {}),
     say,
