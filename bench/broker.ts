@@ -1,1 +1,223 @@
-export async function bench(): Promise<void> { process.stdout.write('(broker bench not written yet)\n'); }
+/**
+ * Broker benchmark: the same local HTTPS upstream measured directly and through the broker, side
+ * by side in one run. Three processes: upstream (child), broker (child, so its CPU time is its
+ * own), load client (this process, undici). Prints ratios against the targets:
+ *   c32 throughput ≥ 0.40 of direct · broker CPU ≤ 80 ms / 1 000 requests · added p50 ≤ 0.3 ms ·
+ *   512 MiB stream ≥ 0.55 of direct · broker RSS growth while streaming ≤ 32 MiB.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(HERE), '../..');
+const TLS = path.join(ROOT, 'fixtures', 'tls');
+const HOST = 'api.example-custom.test';
+const SECRET = 'bench-SENTINEL-secret-0123456789';
+const BIG = 512 * 1024 * 1024;
+
+type Msg = Record<string, unknown> & { type: string };
+
+function ask(child: ChildProcess, msg: Msg, type: string): Promise<Msg> {
+  return new Promise((resolve) => {
+    const on = (m: Msg): void => {
+      if (m.type !== type) return;
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    if (msg.type !== 'none') child.send(msg);
+  });
+}
+
+// ---------------------------------------------------------------------------- child: upstream
+async function upstreamChild(): Promise<void> {
+  const https = await import('node:https');
+  const small = Buffer.from(JSON.stringify({ id: 'x', object: 'bench', ok: true, pad: 'p'.repeat(64) }));
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  const server = https.createServer(
+    { cert: fs.readFileSync(path.join(TLS, 'leaf.pem')), key: fs.readFileSync(path.join(TLS, 'leaf.key')), keepAlive: true },
+    (req, res) => {
+      req.resume();
+      if (req.url?.startsWith('/big') || req.url?.startsWith('/warm')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const size = req.url.startsWith('/warm') ? 64 * 1024 * 1024 : BIG;
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < size) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': small.length });
+      res.end(small);
+    },
+  );
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send!({ type: 'ready', port: (server.address() as { port: number }).port }));
+}
+
+// ---------------------------------------------------------------------------- child: broker
+async function brokerChild(upstreamPort: number): Promise<void> {
+  const { startBroker } = await import('../src/broker/server.js');
+  const provider = {
+    provider: 'bench',
+    displayName: 'Bench',
+    category: 'other' as const,
+    vaultSecrets: {},
+    auth: { strategy: 'header' as const, header: 'authorization', template: 'Bearer {{secret}}' },
+    hosts: [HOST],
+    capabilities: [],
+  };
+  const cap = { id: 'bench/all', provider: 'bench', methods: ['GET', 'POST'], pathPrefixes: ['/'], hosts: [HOST], custom: true };
+  const cred = { id: 'bench', provider: 'bench', secrets: { secret: 'BENCH_KEY' }, auth: provider.auth, hosts: [HOST], custom: true };
+  const catalog = {
+    getProvider: (id: string) => (id === 'bench' ? provider : undefined),
+    getCapability: (id: string) => (id === cap.id ? cap : undefined),
+    capabilitiesOf: (p: string) => (p === 'bench' ? [cap] : []),
+    getCredential: (id: string) => (id === 'bench' ? cred : undefined),
+    credentialsFor: (p: string) => (p === 'bench' ? [cred] : []),
+    resolveSecrets: async () => [{ field: 'secret', name: 'BENCH_KEY', value: SECRET }],
+  };
+  const audit = { append: () => undefined, flush: async () => undefined };
+  const broker = await startBroker({
+    catalog,
+    audit,
+    env: { AIVAULT_DEV_RESOLVE: `${HOST}=127.0.0.1:${upstreamPort}`, AIVAULT_DEV_CA_CERT_PATH: path.join(TLS, 'ca.pem') },
+  });
+  const token = broker.mintToken({ runId: 'bench', capabilities: ['bench/all'] });
+  let peak = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  process.on('message', (m: Msg) => {
+    if (m.type === 'cpu') process.send!({ type: 'cpu', usage: process.cpuUsage() });
+    if (m.type === 'rss-start') {
+      global.gc?.();
+      const base = process.memoryUsage().rss;
+      peak = base;
+      sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      process.send!({ type: 'rss-start', base });
+    }
+    if (m.type === 'rss-stop') {
+      clearInterval(sampler);
+      process.send!({ type: 'rss-stop', peak });
+    }
+    if (m.type === 'exit') void broker.close().then(() => process.exit(0));
+  });
+  process.send!({ type: 'ready', port: broker.port, token });
+}
+
+// ---------------------------------------------------------------------------- load client
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function bench(): Promise<void> {
+  const undici = await import('undici');
+  const up = fork(HERE, ['--bench-child=upstream'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const upPort = (await ask(up, { type: 'none' }, 'ready')).port as number;
+  const br = fork(HERE, ['--bench-child=broker', String(upPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bprof'] : [])] });
+  const ready = await ask(br, { type: 'none' }, 'ready');
+  const brPort = ready.port as number;
+  const token = ready.token as string;
+
+  const ca = fs.readFileSync(path.join(TLS, 'ca.pem'), 'utf8');
+  // "direct": dial the loopback upstream while verifying the certificate for HOST
+  const directConnect = undici.buildConnector({ ca });
+  const directPool = new undici.Pool(`https://${HOST}`, {
+    connections: 64,
+    connect: (o, cb) => directConnect({ ...o, hostname: '127.0.0.1', port: String(upPort), servername: HOST }, cb),
+  });
+  const viaBroker = new undici.Pool(`http://127.0.0.1:${brPort}`, { connections: 64 });
+  const targets = {
+    direct: { pool: directPool, path: '/v1/small', headers: { authorization: `Bearer ${SECRET}` } },
+    broker: { pool: viaBroker, path: '/v/bench/v1/small', headers: { authorization: `Bearer ${token}` } },
+  };
+  type T = (typeof targets)['direct'];
+  const one = async (t: T): Promise<void> => {
+    const r = await t.pool.request({ method: 'GET', path: t.path, headers: t.headers });
+    if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}: ${await r.body.text()}`);
+    await r.body.dump();
+  };
+  const sequential = async (t: T, n: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = performance.now();
+      await one(t);
+      times.push(performance.now() - s);
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const concurrent = async (t: T, total: number, c: number): Promise<number> => {
+    let left = total;
+    const s = performance.now();
+    await Promise.all(
+      Array.from({ length: c }, async () => {
+        while (left-- > 0) await one(t);
+      }),
+    );
+    return total / ((performance.now() - s) / 1000);
+  };
+  const out = (s: string): void => void process.stdout.write(s + '\n');
+
+  // warm-up both paths
+  await concurrent(targets.direct, 500, 8);
+  await concurrent(targets.broker, 500, 8);
+
+  const sd = await sequential(targets.direct, 2000);
+  const sb = await sequential(targets.broker, 2000);
+  const p50d = pct(sd, 50), p99d = pct(sd, 99), p50b = pct(sb, 50), p99b = pct(sb, 99);
+  out(`sequential  direct p50 ${p50d.toFixed(3)} ms p99 ${p99d.toFixed(3)} ms | broker p50 ${p50b.toFixed(3)} ms p99 ${p99b.toFixed(3)} ms`);
+  out(`            added p50 ${(p50b - p50d).toFixed(3)} ms (target ≤ 0.3)  added p99 ${(p99b - p99d).toFixed(3)} ms`);
+
+  const N = 8000;
+  const td = await concurrent(targets.direct, N, 32);
+  const cpu0 = (await ask(br, { type: 'cpu' }, 'cpu')).usage as NodeJS.CpuUsage;
+  const tb = await concurrent(targets.broker, N, 32);
+  const cpu1 = (await ask(br, { type: 'cpu' }, 'cpu')).usage as NodeJS.CpuUsage;
+  const cpuMs = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000;
+  out(`c32         direct ${td.toFixed(0)} req/s | broker ${tb.toFixed(0)} req/s | ratio ${(tb / td).toFixed(2)} (target ≥ 0.40)`);
+  out(
+    `broker CPU  ${((cpuMs / N) * 1000).toFixed(1)} ms per 1 000 requests (target ≤ 80; user ${(((cpu1.user - cpu0.user) / 1000 / N) * 1000).toFixed(1)}, system ${(((cpu1.system - cpu0.system) / 1000 / N) * 1000).toFixed(1)})`,
+  );
+
+  const stream = async (t: T, p: string, size = BIG): Promise<number> => {
+    const s = performance.now();
+    const r = await t.pool.request({ method: 'GET', path: p, headers: t.headers });
+    let n = 0;
+    for await (const c of r.body) n += (c as Buffer).length;
+    if (n !== size) throw new Error(`stream got ${n} bytes`);
+    return BIG / 1024 / 1024 / ((performance.now() - s) / 1000);
+  };
+  if (process.env.BENCH_PROF === 'requests') {
+    br.send({ type: 'exit' });
+    up.kill();
+    await new Promise((r) => br.once('exit', r));
+    return;
+  }
+  // warm-up: the heap's young generation grows to its working size once; measure after that
+  await stream(targets.broker, '/v/bench/warm', 64 * 1024 * 1024);
+  const md = await stream(targets.direct, '/big');
+  const base = (await ask(br, { type: 'rss-start' }, 'rss-start')).base as number;
+  const mb = await stream(targets.broker, '/v/bench/big');
+  const peak = (await ask(br, { type: 'rss-stop' }, 'rss-stop')).peak as number;
+  out(`512 MiB     direct ${md.toFixed(0)} MiB/s | broker ${mb.toFixed(0)} MiB/s | ratio ${(mb / md).toFixed(2)} (target ≥ 0.55)`);
+  out(`broker RSS  growth while streaming ${((peak - base) / 1024 / 1024).toFixed(1)} MiB (target ≤ 32)`);
+
+  await directPool.close();
+  await viaBroker.close();
+  br.send({ type: 'exit' });
+  up.kill();
+  await new Promise((r) => br.once('exit', r));
+}
+
+const childArg = process.argv.find((a) => a.startsWith('--bench-child='));
+if (childArg && process.argv[1] && path.resolve(process.argv[1]) === HERE) {
+  const kind = childArg.split('=')[1];
+  if (kind === 'upstream') void upstreamChild();
+  else if (kind === 'broker') void brokerChild(Number(process.argv[process.argv.indexOf(childArg) + 1]));
+}

@@ -22,7 +22,7 @@ import type { TokenTable } from './tokens.js';
 import type { Upstream, UpstreamTarget } from './upstream.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseEnvelope } from './envelope.js';
-import { StreamRedactor } from './redactor.js';
+import { RedactionSet, StreamRedactor } from './redactor.js';
 
 /** What the audit line knows so far about a request. */
 export interface RequestRecord {
@@ -112,7 +112,7 @@ export class InjectionCache {
         fields[s.field] = s.value;
         if (s.pinnedProvider) pinned.add(s.pinnedProvider);
       }
-      return { fields, values: secretValuesOf(fields, cred.auth), pinned: [...pinned] };
+      return { fields, redaction: new RedactionSet(secretValuesOf(fields, cred.auth)), pinned: [...pinned] };
     });
     this.map.set(key, { at: now, p });
     p.catch(() => this.map.delete(key));
@@ -126,7 +126,7 @@ export class InjectionCache {
 
 export interface Injection {
   fields: Record<string, string>;
-  values: string[];
+  redaction: RedactionSet;
   pinned: string[];
 }
 
@@ -333,7 +333,7 @@ async function finish(ctx: PipelineContext, rec: RequestRecord, r: Resolved): Pr
     path: out.query ? `${out.path}?${out.query}` : out.path,
     headers: out.headers,
     body: r.body,
-    redactor: new StreamRedactor(inj.values),
+    redactor: new StreamRedactor(inj.redaction),
     capability: r.cap,
     bodyState: r.bodyState,
   };

@@ -10,18 +10,42 @@ export const REDACTED = '[REDACTED]';
 const REDACTED_BUF = Buffer.from(REDACTED);
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The byte patterns to redact, prepared once per credential. A value that contains another value
+ * is dropped: redacting the inner one already removes every secret byte the outer one holds
+ * (e.g. 'Bearer sk-…' is covered by 'sk-…'), and fewer patterns means fewer passes per chunk.
+ */
+export class RedactionSet {
+  readonly needles: Buffer[];
+  readonly hold: number;
+  readonly firstBytes: Set<number>;
+  readonly strings: string[];
+
+  constructor(values: readonly string[]) {
+    const uniq = [...new Set(values.filter((v) => typeof v === 'string' && v.length > 0))].sort((a, b) => a.length - b.length);
+    const kept: string[] = [];
+    for (const v of uniq) if (!kept.some((k) => v.includes(k))) kept.push(v);
+    // longest first: at equal start positions the longest needle wins
+    this.strings = kept.sort((a, b) => b.length - a.length);
+    this.needles = this.strings.map((v) => Buffer.from(v, 'utf8'));
+    this.hold = this.needles.length === 0 ? 0 : this.needles[0]!.length - 1;
+    this.firstBytes = new Set(this.needles.map((n) => n[0]!));
+  }
+}
+
 export class StreamRedactor {
   private readonly needles: Buffer[];
   private readonly hold: number;
   private readonly firstBytes: Set<number>;
-  private tail: Buffer = Buffer.alloc(0);
+  private readonly strings: string[];
+  private tail: Buffer = EMPTY;
 
-  constructor(values: readonly string[]) {
-    const uniq = [...new Set(values.filter((v) => typeof v === 'string' && v.length > 0))];
-    // longest first: at equal start positions the longest needle wins
-    this.needles = uniq.map((v) => Buffer.from(v, 'utf8')).sort((a, b) => b.length - a.length);
-    this.hold = this.needles.length === 0 ? 0 : this.needles[0]!.length - 1;
-    this.firstBytes = new Set(this.needles.map((n) => n[0]!));
+  constructor(values: readonly string[] | RedactionSet) {
+    const set = values instanceof RedactionSet ? values : new RedactionSet(values);
+    this.needles = set.needles;
+    this.hold = set.hold;
+    this.firstBytes = set.firstBytes;
+    this.strings = set.strings;
   }
 
   get active(): boolean {
@@ -56,10 +80,7 @@ export class StreamRedactor {
   redactString(s: string): string {
     if (this.needles.length === 0) return s;
     let out = s;
-    for (const n of this.needles) {
-      const v = n.toString('utf8');
-      if (out.includes(v)) out = out.split(v).join(REDACTED);
-    }
+    for (const v of this.strings) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;
   }
 

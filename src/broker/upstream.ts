@@ -39,7 +39,8 @@ export class Upstream {
   private undici: Promise<Undici> | undefined;
   private readonly pools = new Map<string, Dispatcher>();
   private readonly dnsCache = new Map<string, { target: UpstreamTarget; expires: number }>();
-  private ca: string[] | undefined;
+  /** one TLS context for every upstream connection (building one per connection is costly) */
+  private secureContext: import('node:tls').SecureContext | undefined;
   private closed = false;
 
   constructor(
@@ -80,9 +81,9 @@ export class Upstream {
     const again = this.pools.get(key);
     if (again) return again;
     const tls = await import('node:tls');
-    if (this.dev.extraCa !== undefined && this.ca === undefined) this.ca = [...tls.rootCertificates, this.dev.extraCa];
+    this.secureContext ??= tls.createSecureContext(this.dev.extraCa !== undefined ? { ca: [...tls.rootCertificates, this.dev.extraCa] } : {});
     const base = undici.buildConnector({
-      ...(this.ca ? { ca: this.ca } : {}),
+      secureContext: this.secureContext,
       rejectUnauthorized: true,
       timeout: 10_000,
     });

@@ -58,11 +58,15 @@ test('held bytes that turn out harmless are emitted at the end', () => {
   assert.equal(r.end().toString(), 'sk-SEN');
 });
 
-test('several needles: longest wins at the same position; header strings redacted', () => {
-  const r = new StreamRedactor(['abc', 'abcdef', 'zz']);
-  const out = Buffer.concat([r.push(Buffer.from('xabcdefy zz abc')), r.end()]).toString();
-  assert.equal(out, `x${REDACTED}y ${REDACTED} ${REDACTED}`);
-  assert.equal(r.redactString('k=abcdef; zz'), `k=${REDACTED}; ${REDACTED}`);
+test('several needles: a value containing another is covered by the inner one; longest wins at one position', () => {
+  const r = new StreamRedactor(['abc', 'xabcdef', 'zz', 'zzq']);
+  const out = Buffer.concat([r.push(Buffer.from('xabcdefy zz abc zzq')), r.end()]).toString();
+  assert.equal(out, `x${REDACTED}defy ${REDACTED} ${REDACTED} ${REDACTED}q`);
+  assert.equal(r.redactString('k=abcdef; zz'), `k=${REDACTED}def; ${REDACTED}`);
+  const s = new StreamRedactor(['ab1', 'ab12']);
+  assert.equal(Buffer.concat([s.push(Buffer.from('-ab12-')), s.end()]).toString(), `-${REDACTED}2-`);
+  const t = new StreamRedactor(['sk-1', 'c2stMQ==']);
+  assert.equal(Buffer.concat([t.push(Buffer.from('sk-1 c2stMQ== ')), t.end()]).toString(), `${REDACTED} ${REDACTED} `);
 });
 
 test('no needles: pass-through, same buffer', () => {
