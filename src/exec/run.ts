@@ -184,6 +184,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   state.audit.flush().catch(() => {});
   const outcome = await ended;
   await teardown({ exitCode: outcome.exitCode, signal: outcome.signal });
+  if (state.auditError) ctx.stderr(`aivault: warning: ${state.auditError}; this run's audit events were not recorded`);
   removeExitHook();
   sup.dispose();
   process.removeListener('uncaughtException', onUncaught);

@@ -15,6 +15,8 @@ export interface TeardownState {
   /** run.started was appended: run.ended must follow. */
   started: boolean;
   tempDir?: string | undefined;
+  /** set when the audit log could not be written (the caller reports it: never silently lost) */
+  auditError?: string | undefined;
 }
 
 export interface RunEnd {
@@ -71,8 +73,9 @@ async function run(state: TeardownState, end: RunEnd): Promise<void> {
   if (audit) {
     try {
       await audit.flush();
-    } catch {
-      /* reported by the caller's notice below; nothing else to do while exiting */
+    } catch (e) {
+      // reported by the caller (run.ts) on stderr; nothing else to do while exiting
+      state.auditError = e instanceof Error ? e.message.split('\n')[0] : 'cannot write the audit log';
     }
   }
   if (state.tempDir) {
