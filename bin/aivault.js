@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// Thin launcher: the whole CLI is one bundled ESM file (fast startup); build with `npm run build`.
-import '../dist/bundle/aivault.js';
+// Thin launcher (CommonJS, see bin/package.json): the whole CLI is one bundled file for fast
+// startup; build it with `npm run build`.
+require('../dist/bundle/aivault.cjs');

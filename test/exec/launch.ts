@@ -70,7 +70,7 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function waitGone(pid: number, timeoutMs = 3000): Promise<boolean> {
+export async function waitGone(pid: number, timeoutMs = 10_000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (!alive(pid)) return true;
