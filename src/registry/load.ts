@@ -47,16 +47,37 @@ export interface Registry {
 
 const cache = new Map<string, Registry>();
 
+interface RawEntry {
+  file: string;
+  /** provider id expected from the file name */
+  id: string;
+  json: unknown;
+}
+
+/**
+ * Loads the registry. With an explicit `dir` every file is validated at once (all or nothing).
+ * The shipped registry (no `dir`) is validated per provider on first use: `aivault exec` touches
+ * two or three providers, and validating all fifty cost ~12 ms of its startup. Nothing is ever
+ * used unvalidated, the cross-provider rules (duplicate ids, secret names, capability ids) are
+ * still checked for every file at load, a file whose indexed fields are malformed is validated
+ * (and so rejected) at load, and `npm run build` and the tests validate every shipped file.
+ */
 export function loadRegistry(dir?: string): Registry {
   const root = path.resolve(dir ?? defaultRegistryDir());
   const hit = cache.get(root);
   if (hit) return hit;
-  const reg = buildRegistry(readProviders(root));
+  const raw = readRaw(root);
+  const reg = dir === undefined ? lazyRegistry(raw) : buildRegistry(raw.map(validateEntry));
   cache.set(root, reg);
   return reg;
 }
 
-function readProviders(root: string): Array<{ file: string; def: ProviderDef }> {
+/** Validates every file of a registry folder now (build step and tests). */
+export function validateRegistryDir(dir: string): Registry {
+  return buildRegistry(readRaw(path.resolve(dir)).map(validateEntry));
+}
+
+function readRaw(root: string): RawEntry[] {
   let names: string[];
   try {
     names = fs.readdirSync(root).filter((n) => n.endsWith('.json')).sort();
@@ -78,13 +99,80 @@ function readProviders(root: string): Array<{ file: string; def: ProviderDef }> 
       const why = e instanceof Error ? e.message.split('\n')[0] : 'parse error';
       throw new AivaultError('registry_invalid', `${file}: (file): invalid JSON: ${why}`, { file });
     }
-    const def = deepFreeze(validateProvider(json, file));
-    const expected = name.slice(0, -'.json'.length);
-    if (def.provider !== expected) {
-      throw new AivaultError('registry_invalid', `${file}: provider: '${def.provider}' does not match the file name '${name}'`, { file });
-    }
-    return { file, def };
+    return { file, id: name.slice(0, -'.json'.length), json };
   });
+}
+
+function validateEntry({ file, id, json }: RawEntry): { file: string; def: ProviderDef } {
+  const def = deepFreeze(validateProvider(json, file));
+  if (def.provider !== id) {
+    throw new AivaultError('registry_invalid', `${file}: provider: '${def.provider}' does not match the file name '${id}.json'`, { file });
+  }
+  return { file, def };
+}
+
+/** The fields the lazy index reads, if they have the expected shape; undefined otherwise. */
+function indexFields(json: unknown): { provider: unknown; claims: string[]; capIds: string[] } | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const o = json as Record<string, unknown>;
+  const vs = o.vaultSecrets;
+  const caps = o.capabilities;
+  if (typeof vs !== 'object' || vs === null || Array.isArray(vs) || !Array.isArray(caps)) return undefined;
+  const capIds: string[] = [];
+  for (const c of caps) {
+    const cid = typeof c === 'object' && c !== null ? (c as Record<string, unknown>).id : undefined;
+    if (typeof cid !== 'string') return undefined;
+    capIds.push(cid);
+  }
+  return { provider: o.provider, claims: Object.keys(vs), capIds };
+}
+
+function lazyRegistry(raw: RawEntry[]): Registry {
+  const entries = new Map<string, RawEntry>();
+  const claims = new Map<string, string>();
+  const capOwner = new Map<string, string>();
+  const done = new Map<string, { def: ProviderDef; caps: Capability[] }>();
+  const validated = (id: string) => {
+    let v = done.get(id);
+    if (!v) {
+      const { def } = validateEntry(entries.get(id)!);
+      v = { def, caps: def.capabilities.map((c) => deepFreeze({ ...c, provider: def.provider, custom: false })) };
+      done.set(id, v);
+    }
+    return v;
+  };
+  for (const e of raw) {
+    let f = indexFields(e.json);
+    if (!f || f.provider !== e.id) {
+      // Malformed where the index looks: validate now, so the error names the file and field.
+      const { def } = validateEntry(e);
+      f = { provider: def.provider, claims: Object.keys(def.vaultSecrets), capIds: def.capabilities.map((c) => c.id) };
+    }
+    entries.set(e.id, e);
+    for (const name of f.claims) {
+      const other = claims.get(name);
+      if (other !== undefined) throw new AivaultError('registry_invalid', `${e.file}: vaultSecrets.${name}: already claimed by provider '${other}'`, { file: e.file });
+      claims.set(name, e.id);
+    }
+    for (const cid of f.capIds) {
+      if (capOwner.has(cid)) throw new AivaultError('registry_invalid', `${e.file}: capabilities: duplicate capability id '${cid}'`, { file: e.file });
+      capOwner.set(cid, e.id);
+    }
+  }
+  const ids = [...entries.keys()].sort();
+  const own = (m: Map<string, unknown>, k: string) => typeof k === 'string' && m.has(k);
+  return {
+    get providers() {
+      return ids.map((id) => validated(id).def);
+    },
+    get capabilities() {
+      return ids.flatMap((id) => validated(id).caps).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+    provider: (id) => (own(entries, id) ? validated(id).def : undefined),
+    claimantOf: (name) => (own(claims, name) ? validated(claims.get(name)!).def : undefined),
+    capability: (cid) => (own(capOwner, cid) ? validated(capOwner.get(cid)!).caps.find((c) => c.id === cid) : undefined),
+    capabilitiesOf: (p) => (own(entries, p) ? [...validated(p).caps] : []),
+  };
 }
 
 /** Builds the lookup structure; also used by tests and by callers holding already-validated defs. */

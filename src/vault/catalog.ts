@@ -63,9 +63,31 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
     else throw e;
   }
 
-  const defined = new Map<string, Credential>();
-  for (const p of registry.providers) if (Object.keys(p.vaultSecrets).length > 0) defined.set(p.provider, builtinCredential(p));
-  for (const c of customCreds) if (!defined.has(c.id)) defined.set(c.id, c);
+  // Built-in credentials (id = provider id) are derived on demand: deriving all of them would
+  // validate the whole registry, which `aivault exec` does not need (startup time).
+  const builtins = new Map<string, Credential | undefined>();
+  const builtin = (id: string): Credential | undefined => {
+    if (!builtins.has(id)) {
+      const p = registry.provider(id);
+      builtins.set(id, p && Object.keys(p.vaultSecrets).length > 0 ? builtinCredential(p) : undefined);
+    }
+    return builtins.get(id);
+  };
+  const customById = new Map<string, Credential>();
+  for (const c of customCreds) customById.set(c.id, c);
+  const definedCred = (id: string): Credential | undefined => builtin(id) ?? customById.get(id);
+  const allDefined = (): Credential[] => {
+    const out = registry.providers.map((p) => builtin(p.provider)).filter((c): c is Credential => c !== undefined);
+    for (const c of customCreds) if (!builtin(c.id)) out.push(c);
+    return out;
+  };
+  const definedFor = (provider: string): Credential[] => {
+    const out: Credential[] = [];
+    const b = builtin(provider);
+    if (b) out.push(b);
+    for (const c of customCreds) if (c.provider === provider && !builtin(c.id)) out.push(c);
+    return out;
+  };
 
   const has = new Map<string, boolean>();
   const present = (name: string): boolean => {
@@ -82,7 +104,7 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
     return { credential: c, available: missing.length === 0, missing };
   };
   const availableCred = (id: string): Credential | undefined => {
-    const c = defined.get(id);
+    const c = definedCred(id);
     return c && statusOf(c).available ? c : undefined;
   };
 
@@ -115,11 +137,11 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
     getCapability: (id) => registry.capability(id) ?? customCaps.find((c) => c.id === id),
     capabilitiesOf: (p) => [...registry.capabilitiesOf(p), ...customCapsOf(p)],
     getCredential: (id) => availableCred(id),
-    credentialsFor: (p) => [...defined.values()].filter((c) => c.provider === p && statusOf(c).available),
-    allCredentials: () => [...defined.values()].map(statusOf).sort((a, b) => (a.credential.id < b.credential.id ? -1 : 1)),
+    credentialsFor: (p) => definedFor(p).filter((c) => statusOf(c).available),
+    allCredentials: () => allDefined().map(statusOf).sort((a, b) => (a.credential.id < b.credential.id ? -1 : 1)),
     allCapabilities: () => [...registry.capabilities, ...customCaps].sort((a, b) => (a.id < b.id ? -1 : 1)),
     credentialStatus: (id) => {
-      const c = defined.get(id);
+      const c = definedCred(id);
       return c ? statusOf(c) : undefined;
     },
     async resolveSecrets(cred: Credential): Promise<ResolvedSecret[]> {
