@@ -12,7 +12,7 @@ import { normalizePath } from '../policy/path.js';
 import { checkCapability, inferCapability, methodAllowed } from '../policy/capability.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
-import { checkCallerQuery, consumeTokenParams } from '../policy/query.js';
+import { checkCallerQuery, consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
 import { applyAuth } from '../auth/apply.js';
 import { authSlots, type AuthSlots } from '../auth/slots.js';
 import { secretValuesOf } from '../auth/secret-values.js';
@@ -181,7 +181,10 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
 
   const headers = consumeTokenHeaders(req.headers, tokenHeaders, found.token);
   const credSlots = slotsOf(cred, ctx.catalog.getProvider(cred.provider));
-  const query = consumeTokenParams(n.query, [...new Set([...slots.queryParams, ...credSlots.queryParams])], (v) => v === found.token);
+  const query = dropParamsCarrying(
+    consumeTokenParams(n.query, [...new Set([...slots.queryParams, ...credSlots.queryParams])], (v) => v === found.token),
+    found.token,
+  );
 
   // body
   const maxBody = cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
@@ -236,8 +239,8 @@ export async function approveEnvelope(
     cred,
     method: env.method,
     path: n.path,
-    query: n.query,
-    headers: env.headers,
+    query: dropParamsCarrying(n.query, found.token),
+    headers: consumeTokenHeaders(env.headers, [], found.token),
     body: env.body ?? null,
     bodyState: { tooLarge: false },
     credSlots,

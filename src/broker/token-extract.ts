@@ -96,13 +96,18 @@ export function findToken(
   throw deny('token_missing', 'a run token is required (Authorization: Bearer <token>)');
 }
 
-/** Remove headers whose value carries exactly the token. Returns a new header bag. */
+/**
+ * Remove every header value that carries the token: in a token slot (`names`, also inside Basic
+ * credentials), or anywhere at all in any other header. The token is consumed wherever the caller
+ * put it; it never travels upstream. Returns a new header bag.
+ */
 export function consumeTokenHeaders(headers: IncomingHttpHeaders, names: readonly string[], token: string): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = { ...headers };
-  for (const name of names) {
+  const slots = new Set(names);
+  for (const name of Object.keys(out)) {
     const vs = headerValues(out[name]);
     if (vs.length === 0) continue;
-    const kept = vs.filter((v) => !headerCandidates(v).includes(token));
+    const kept = vs.filter((v) => !v.includes(token) && !(slots.has(name) && headerCandidates(v).includes(token)));
     if (kept.length === vs.length) continue;
     if (kept.length === 0) delete out[name];
     else out[name] = kept.length === 1 && name !== 'set-cookie' ? kept[0]! : kept.join(', ');

@@ -77,6 +77,19 @@ export function consumeTokenParams(query: string, ownedParams: string[], isToken
 }
 
 /**
+ * Drop every parameter whose name or value (raw or percent-decoded) contains `needle` — the run
+ * token is consumed wherever the caller put it, not only in the provider's auth parameter.
+ */
+export function dropParamsCarrying(query: string, needle: string): string {
+  if (!needle) return query;
+  return filterPieces(query, (piece) => {
+    if (piece.includes(needle)) return false;
+    const decoded = decodeComponent(piece);
+    return decoded === undefined ? true : !decoded.includes(needle);
+  });
+}
+
+/**
  * Keep the pieces `keep` accepts, splitting on '&' and ';' like parseQuery; original text and
  * separators of kept pieces are preserved, empty pieces dropped.
  */
