@@ -140,6 +140,14 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       setEnv: opts.setEnv,
     });
     state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id) });
+    // Fail closed: run.started is on disk (fsynced, ~0.3 ms) before the child exists, so a run is
+    // never unaudited and even a SIGKILLed launcher leaves a trace.
+    try {
+      await state.audit.flush();
+    } catch (e) {
+      const why = isAivaultError(e) ? e.message : 'cannot write the audit log';
+      throw new AivaultError('exec_setup', `${why}; refusing to run without an audit trail (AIVAULT_DISABLE_DISK_LOGS=1 turns disk logging off)`);
+    }
     state.started = true;
   } catch (e) {
     await teardown({ exitCode: EXIT_LAUNCHER, signal: null });
@@ -180,8 +188,6 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const removeExitHook = onExit(() => sup.killNow());
 
   const ended = sup.start(); // spawns synchronously
-  // Write run.started right away (not awaited) so that even a SIGKILLed launcher leaves a trace.
-  state.audit.flush().catch(() => {});
   const outcome = await ended;
   await teardown({ exitCode: outcome.exitCode, signal: outcome.signal });
   if (state.auditError) ctx.stderr(`aivault: warning: ${state.auditError}; this run's audit events were not recorded`);

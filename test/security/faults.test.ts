@@ -128,15 +128,17 @@ test('an upstream that never answers: capability timeout â†’ 504, idle timeout â
   }
 });
 
-test('audit log unwritable: the run is not silently unaudited (warning naming the audit file on stderr)', async () => {
+test('audit log unwritable: the run fails closed (125, one line naming the audit file, no child, no upstream request)', async () => {
   const auditDir = path.join(lab.dir, 'audit');
   fs.rmSync(auditDir, { recursive: true, force: true });
   fs.writeFileSync(auditDir, 'not a directory');
   try {
     provider.reset();
     const r = await attack(lab, { allow: ['openai/chat-completions'], plan: { attempts: [{ name: 'x', method: 'POST', target: '/v/openai/v1/chat/completions', body: '{}' }] } });
-    assert.equal(r.result('x').status, 200);
-    assert.match(r.stderr, /aivault: warning: cannot write audit log .*audit/);
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /aivault: cannot write audit log .*audit.*refusing to run without an audit trail/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(provider.requests.length, 0, 'the child must never have run');
     assertNoLeak(r.observed, lab.secrets);
   } finally {
     fs.rmSync(auditDir, { force: true });
