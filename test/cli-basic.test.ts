@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from './helpers/cli.js';
+import { runCli, tempVaultDir } from './helpers/cli.js';
 
 test('unknown command: one line, exit 2', async () => {
   const r = await runCli(['frobnicate']);
@@ -14,4 +14,19 @@ test('--help prints usage to stderr and exits 0', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stderr, /aivault exec/);
   assert.equal(r.stdout, '');
+});
+
+test('COMMAND --help prints that command\'s usage and exits 0 (exec included)', async () => {
+  for (const [cmd, want] of [['secrets', /aivault secrets create/], ['exec', /aivault exec \[--allow CAP\]/], ['credential', /--value-template/]] as const) {
+    const r = await runCli([cmd, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, want);
+    assert.doesNotMatch(r.stderr, /aivault audit/);
+  }
+});
+
+test('--help after -- belongs to the child command, not to exec', async () => {
+  const r = await runCli(['exec', '--', 'printf', '%s\\n', '--help'], { env: { AIVAULT_DIR: tempVaultDir() } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '--help');
 });

@@ -24,23 +24,46 @@ export const HELP = `aivault — let untrusted code use API keys without ever ho
 Usage:
   aivault status [--json]
   aivault init --provider file|env|passphrase|keychain [--key-env NAME] [--passphrase-stdin]
-  aivault rotate-master
-  aivault secrets create --name NAME (--value V | --value-stdin) [--scope global|workspace|group --workspace-id W --group-id G]
+  aivault rotate-master [--provider P] [--key-env NAME] [--passphrase-stdin] [--new-passphrase-stdin]
+  aivault secrets create --name NAME (--value V | --value-stdin | <TTY prompt>)
+                         [--scope global|workspace|group --workspace-id W --group-id G]
   aivault secrets list [--json]
-  aivault secrets rotate --name NAME (--value V | --value-stdin)
-  aivault secrets delete --name NAME
-  aivault secrets import --env-file PATH
-  aivault credential create|list|delete ...
-  aivault capability list [--json] | describe ID | create ... | delete ID
-  aivault invoke CAP [--method M] [--path P] [--header 'k: v']... [--body S | --body-file F] [--credential ID]
-  aivault exec [--allow CAP]... [--env-file PATH]... [--from-env NAME]... [--pass-env NAME]... [--set-env N=V]...
-               [--credential ID] [--timeout DURATION] [--profile NAME] [--quiet] -- COMMAND [ARGS...]
+  aivault secrets rotate --name NAME (--value V | --value-stdin) [--scope ... ]
+  aivault secrets delete --name NAME [--scope ... ]
+  aivault secrets import --env-file PATH [--scope ... ]
+  aivault credential create ID --provider P --secret NAME --host HOST
+                         (--auth header --header-name H --value-template 'Bearer {{secret}}'
+                          | --auth query --query-param K | --auth basic | --auth path ...)
+  aivault credential list [--all] [--json] | delete ID
+  aivault capability list [--json] | describe ID
+  aivault capability create ID --provider P --host HOST --method M... --path-prefix /p...
+  aivault capability delete ID
+  aivault invoke CAP [--method M] [--path P] [--header 'k: v']... [--body S | --body-file F|-] [--credential ID]
+  aivault exec [--allow CAP]... [--credential ID] [--env-file PATH]... [--from-env NAME]...
+               [--pass-env NAME]... [--set-env NAME=VALUE]... [--timeout DURATION]
+               [--workspace-id W] [--group-id G] [--profile NAME] [--quiet] -- COMMAND [ARGS...]
   aivault audit [--limit N] [--run RUN_ID] [--json]
   aivault demo
+
+Environment: AIVAULT_DIR (vault root, default ~/.aivault/vault), AIVAULT_PASSPHRASE,
+AIVAULT_DISABLE_DISK_LOGS=1. Human messages go to stderr; data to stdout.
 
 Exit codes: 0 ok, 1 error, 2 usage error; exec: the child's code, 124 timeout, 125 aivault failed,
 126 not executable, 127 not found, 128+N killed by signal N.
 `;
+
+/** The usage lines of one command (for `aivault CMD --help`). */
+export function commandHelp(name: string): string {
+  const lines = HELP.split('\n');
+  const out: string[] = [];
+  let inCmd = false;
+  for (const line of lines) {
+    if (line.startsWith('  aivault ')) inCmd = line.startsWith(`  aivault ${name} `) || line === `  aivault ${name}`;
+    else if (!line.startsWith('    ')) inCmd = false;
+    if (inCmd) out.push(line);
+  }
+  return out.length > 0 ? `Usage:\n${out.join('\n')}\n` : HELP;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -56,6 +79,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!load) throw new AivaultError('usage', `unknown command '${name}' (see aivault --help)`);
+    const own = rest.indexOf('--') === -1 ? rest : rest.slice(0, rest.indexOf('--'));
+    if (own.includes('--help') || own.includes('-h')) {
+      process.stderr.write(commandHelp(name));
+      return 0;
+    }
     const mod = await load();
     return await mod.run(rest);
   } catch (e) {
