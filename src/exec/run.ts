@@ -12,7 +12,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { Registry } from '../registry/load.js';
 import type { CatalogOptions } from '../vault/catalog.js';
 import type { Vault } from '../vault/vault.js';
-import type { ExecBroker, StartBroker } from './broker-contract.js';
+import type { Broker as ExecBroker, startBroker as startBrokerFn } from '../broker/index.js';
 import { buildChildEnv, isRiskyName } from './env.js';
 import { classifyRunEnv, readRunEnv, type DotenvParser } from './env-file.js';
 import { EXIT_LAUNCHER } from './exit-code.js';
@@ -30,7 +30,7 @@ export interface ExecDeps {
   openVault(opts: { env: NodeJS.ProcessEnv }): Promise<Vault>;
   openCatalog(opts: CatalogOptions): Promise<ExecCatalog>;
   openAudit(env: NodeJS.ProcessEnv): AuditSink;
-  startBroker: StartBroker;
+  startBroker: typeof startBrokerFn;
 }
 
 export interface ExecContext {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { AuditSink } from '../audit/types.js';
-import type { ExecBroker } from './broker-contract.js';
+import type { Broker as ExecBroker } from '../broker/index.js';
 
 export interface TeardownState {
   runId: string;
