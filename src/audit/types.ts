@@ -10,4 +10,6 @@ export interface AuditSink {
   append(event: AuditEvent): void;
   /** Write out and fsync everything appended so far. */
   flush(): Promise<void>;
+  /** Same as flush, synchronously (no thread-pool round trips: for the launcher's start and exit). */
+  flushSync?(): void;
 }

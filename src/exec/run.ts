@@ -143,7 +143,8 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     // Fail closed: run.started is on disk (fsynced, ~0.3 ms) before the child exists, so a run is
     // never unaudited and even a SIGKILLed launcher leaves a trace.
     try {
-      await state.audit.flush();
+      if (state.audit.flushSync) state.audit.flushSync();
+      else await state.audit.flush();
     } catch (e) {
       const why = isAivaultError(e) ? e.message : 'cannot write the audit log';
       throw new AivaultError('exec_setup', `${why}; refusing to run without an audit trail (AIVAULT_DISABLE_DISK_LOGS=1 turns disk logging off)`);

@@ -72,7 +72,9 @@ async function run(state: TeardownState, end: RunEnd): Promise<void> {
   }
   if (audit) {
     try {
-      await audit.flush();
+      // synchronous when the sink can: the launcher exits right after, no thread-pool round trips
+      if (audit.flushSync) audit.flushSync();
+      else await audit.flush();
     } catch (e) {
       // reported by the caller (run.ts) on stderr; nothing else to do while exiting
       state.auditError = e instanceof Error ? e.message.split('\n')[0] : 'cannot write the audit log';

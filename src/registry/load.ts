@@ -63,6 +63,7 @@ interface RawEntry {
  * (and so rejected) at load, and `npm run build` and the tests validate every shipped file.
  */
 export function loadRegistry(dir?: string): Registry {
+  if (dir === undefined && typeof __AIVAULT_EMBEDDED_REGISTRY__ !== 'undefined') return embeddedRegistry();
   const root = path.resolve(dir ?? defaultRegistryDir());
   const hit = cache.get(root);
   if (hit) return hit;
@@ -75,6 +76,31 @@ export function loadRegistry(dir?: string): Registry {
 /** Validates every file of a registry folder now (build step and tests). */
 export function validateRegistryDir(dir: string): Registry {
   return buildRegistry(readRaw(path.resolve(dir)).map(validateEntry));
+}
+
+/**
+ * The CLI bundle carries the shipped registry files' text (scripts/bundle.mjs), so `aivault exec`
+ * reads no registry file at all; the entries go through exactly the same validation.
+ */
+declare const __AIVAULT_EMBEDDED_REGISTRY__: Array<{ name: string; text: string }> | undefined;
+let embedded: Registry | undefined;
+function embeddedRegistry(): Registry {
+  if (!embedded) {
+    embedded = lazyRegistry(
+      __AIVAULT_EMBEDDED_REGISTRY__!.map(({ name, text }) => {
+        const file = `registry/${name}`;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          const why = e instanceof Error ? e.message.split('\n')[0] : 'parse error';
+          throw new AivaultError('registry_invalid', `${file}: (file): invalid JSON: ${why}`, { file });
+        }
+        return { file, id: name.slice(0, -'.json'.length), json };
+      }),
+    );
+  }
+  return embedded;
 }
 
 function readRaw(root: string): RawEntry[] {
