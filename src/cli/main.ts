@@ -31,6 +31,8 @@ Usage:
   aivault secrets rotate --name NAME (--value V | --value-stdin) [--scope ... ]
   aivault secrets delete --name NAME [--scope ... ]
   aivault secrets import --env-file PATH [--scope ... ]
+  aivault secrets attach --name NAME --workspace-id W [--group-id G]   # global -> workspace/group
+  aivault secrets detach --name NAME --workspace-id W [--group-id G]   # workspace/group -> global
   aivault credential create ID --provider P --secret NAME --host HOST
                          (--auth header --header-name H --value-template 'Bearer {{secret}}'
                           | --auth query --query-param K | --auth basic | --auth path ...)

@@ -366,6 +366,32 @@ export class Vault {
     return meta;
   }
 
+  /**
+   * Moves a secret to another scope (`secrets attach` / `detach`) without its value leaving the
+   * vault layer: re-sealed under a fresh DEK with the new scope bound into the associated data, id,
+   * pin and creation time kept. The new record is written before the old one is removed, so a
+   * crash in between leaves both (never neither).
+   */
+  async moveSecret(name: string, from: SecretScope, to: SecretScope): Promise<SecretMeta> {
+    checkSecretName(name);
+    if (scopeLabel(from) === scopeLabel(to)) throw new AivaultError('usage', `secret ${name} is already ${scopeLabel(to)}`);
+    const src = this.recordPath(name, from);
+    const meta = await this.write((m, kek) => {
+      const old = this.readRecordAt(src);
+      if (!old) throw new AivaultError('secret_not_found', `secret ${name} (${scopeLabel(from)}) is not in the vault`);
+      const dst = this.recordPath(name, to);
+      if (this.readRecordAt(dst)) throw new AivaultError('secret_exists', `secret ${name} already exists (${scopeLabel(to)})`);
+      const value = openRecord(old, kek, m.kekId, src);
+      const rec = sealRecord({ id: old.id, name, scope: to, pinnedProvider: old.pinnedProvider, value, createdAt: old.createdAt }, kek, m.kekId);
+      this.writeRecord(dst, rec);
+      removeFile(src);
+      return toMeta(rec, dst);
+    });
+    for (const k of this.values.keys()) if (k.startsWith(src + '\0')) this.values.delete(k);
+    this.emit({ event: 'secret.moved', name, from: scopeLabel(from), to: scopeLabel(to) });
+    return meta;
+  }
+
   async deleteSecret(name: string, opts: { scope?: SecretScope } = {}): Promise<{ name: string; scope: SecretScope; file: string }> {
     checkSecretName(name);
     const scope = opts.scope ?? GLOBAL;

@@ -5,7 +5,7 @@ import { makeScope, openVault, scopeLabel, type SecretMeta, type SecretScope } f
 import { promptHidden } from '../../vault/tty-prompt.js';
 import { readStdin, stripOneNewline } from '../../vault/read-stdin.js';
 
-const SUBS = 'create, list, rotate, delete or import';
+const SUBS = 'create, list, rotate, delete, import, attach or detach';
 
 const SCOPE_OPTS = {
   scope: { type: 'string' },
@@ -105,6 +105,24 @@ async function del(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `attach` moves a global secret into a workspace or group scope; `detach` moves it back to
+ * global. The value never leaves the vault layer (re-sealed with the new scope).
+ */
+async function move(argv: string[], sub: 'attach' | 'detach'): Promise<number> {
+  const { values } = parse(argv, { name: { type: 'string' }, json: { type: 'boolean' }, 'workspace-id': { type: 'string' }, 'group-id': { type: 'string' }, 'passphrase-stdin': { type: 'boolean' } });
+  const name = requireName(values.name, sub);
+  if (values['workspace-id'] === undefined) throw usage(`secrets ${sub} needs --workspace-id W (and --group-id G for a group)`);
+  const scoped = makeScope(undefined, values['workspace-id'], values['group-id']);
+  const global: SecretScope = { kind: 'global' };
+  const [from, to] = sub === 'attach' ? [global, scoped] : [scoped, global];
+  const stdin = await splitStdin(values);
+  const m = await withAuditedVault((v) => v.moveSecret(name, from, to), stdin.passphrase !== undefined ? { passphrase: stdin.passphrase } : {});
+  if (values.json) json(metaJson(m));
+  info(`aivault: moved ${name} from ${scopeLabel(from)} to ${scopeLabel(to)}`);
+  return 0;
+}
+
 async function importEnv(argv: string[]): Promise<number> {
   const { values } = parse(argv, { 'env-file': { type: 'string' }, 'passphrase-stdin': { type: 'boolean' }, json: { type: 'boolean' }, ...SCOPE_OPTS });
   const file = values['env-file'];
@@ -135,6 +153,9 @@ export async function run(argv: string[]): Promise<number> {
       return del(rest);
     case 'import':
       return importEnv(rest);
+    case 'attach':
+    case 'detach':
+      return move(rest, sub);
     case undefined:
       throw usage(`secrets needs a subcommand: ${SUBS}`);
     default:
