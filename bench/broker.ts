@@ -1,7 +1,8 @@
 /**
  * Broker benchmark: the same local HTTPS upstream measured directly and through the broker, side
- * by side in one run. Three processes: upstream (child), broker (child, so its CPU time is its
- * own), load client (this process, undici). Prints ratios against the targets:
+ * by side in one run. Processes: upstream (child), broker (child, so its CPU time is its own),
+ * a minimal node:http -> undici proxy without policy (child, the calibration point), load client
+ * (this process, undici). Prints ratios against the targets:
  *   c32 throughput ≥ 0.40 of direct · broker CPU ≤ 80 ms / 1 000 requests · added p50 ≤ 0.3 ms ·
  *   512 MiB stream ≥ 0.55 of direct · broker RSS growth while streaming ≤ 32 MiB.
  */
@@ -111,6 +112,38 @@ async function brokerChild(upstreamPort: number): Promise<void> {
   process.send!({ type: 'ready', port: broker.port, token });
 }
 
+// ---------------------------------------------------------------------------- child: minimal proxy
+// The calibration point: node:http -> undici pool.stream to the same upstream, no policy, no
+// redaction, no audit. What any Node proxy pays on this machine; the broker is compared to it.
+async function bareChild(upstreamPort: number): Promise<void> {
+  const http = await import('node:http');
+  const undici = await import('undici');
+  const connector = undici.buildConnector({ ca: fs.readFileSync(path.join(TLS, 'ca.pem'), 'utf8') });
+  const pool = new undici.Pool(`https://${HOST}`, {
+    connections: 64,
+    connect: (o, cb) => connector({ ...o, hostname: '127.0.0.1', port: String(upstreamPort), servername: HOST }, cb),
+  });
+  const server = http.createServer((req, res) => {
+    pool.stream(
+      { path: req.url!.replace(/^\/v\/bench/, ''), method: req.method as 'GET', headers: { authorization: `Bearer ${SECRET}` }, body: req.method === 'GET' ? null : req, opaque: res },
+      ({ statusCode, opaque }) => {
+        const out = opaque as import('node:http').ServerResponse;
+        out.writeHead(statusCode, { 'content-type': 'application/json' });
+        return out;
+      },
+      (err) => {
+        if (err && !res.headersSent) res.writeHead(502).end();
+      },
+    );
+  });
+  server.keepAliveTimeout = 60_000;
+  process.on('message', (m: Msg) => {
+    if (m.type === 'cpu') process.send!({ type: 'cpu', usage: process.cpuUsage() });
+    if (m.type === 'exit') process.exit(0);
+  });
+  server.listen(0, '127.0.0.1', () => process.send!({ type: 'ready', port: (server.address() as { port: number }).port }));
+}
+
 // ---------------------------------------------------------------------------- load client
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -133,9 +166,13 @@ export async function bench(): Promise<void> {
     connect: (o, cb) => directConnect({ ...o, hostname: '127.0.0.1', port: String(upPort), servername: HOST }, cb),
   });
   const viaBroker = new undici.Pool(`http://127.0.0.1:${brPort}`, { connections: 64 });
+  const bare = fork(HERE, ['--bench-child=bare', String(upPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const barePort = (await ask(bare, { type: 'none' }, 'ready')).port as number;
+  const viaBare = new undici.Pool(`http://127.0.0.1:${barePort}`, { connections: 64 });
   const targets = {
-    direct: { pool: directPool, path: '/v1/small', headers: { authorization: `Bearer ${SECRET}` } },
-    broker: { pool: viaBroker, path: '/v/bench/v1/small', headers: { authorization: `Bearer ${token}` } },
+    direct: { pool: directPool, path: '/v1/small', headers: { authorization: `Bearer ${SECRET}` } as Record<string, string> },
+    broker: { pool: viaBroker, path: '/v/bench/v1/small', headers: { authorization: `Bearer ${token}` } as Record<string, string> },
+    bare: { pool: viaBare, path: '/v/bench/v1/small', headers: {} as Record<string, string> },
   };
   type T = (typeof targets)['direct'];
   const one = async (t: T): Promise<void> => {
@@ -164,9 +201,10 @@ export async function bench(): Promise<void> {
   };
   const out = (s: string): void => void process.stdout.write(s + '\n');
 
-  // warm-up both paths
+  // warm-up every path
   await concurrent(targets.direct, 500, 8);
   await concurrent(targets.broker, 500, 8);
+  await concurrent(targets.bare, 500, 8);
 
   const sd = await sequential(targets.direct, 2000);
   const sb = await sequential(targets.broker, 2000);
@@ -184,6 +222,14 @@ export async function bench(): Promise<void> {
   out(
     `broker CPU  ${((cpuMs / N) * 1000).toFixed(1)} ms per 1 000 requests (target ≤ 80; user ${(((cpu1.user - cpu0.user) / 1000 / N) * 1000).toFixed(1)}, system ${(((cpu1.system - cpu0.system) / 1000 / N) * 1000).toFixed(1)})`,
   );
+  const bc0 = (await ask(bare, { type: 'cpu' }, 'cpu')).usage as NodeJS.CpuUsage;
+  const tbare = await concurrent(targets.bare, N, 32);
+  const bc1 = (await ask(bare, { type: 'cpu' }, 'cpu')).usage as NodeJS.CpuUsage;
+  const bareMs = (bc1.user - bc0.user + bc1.system - bc0.system) / 1000;
+  out(
+    `calibration minimal node:http -> undici proxy (no policy): ${tbare.toFixed(0)} req/s, ratio ${(tbare / td).toFixed(2)} of direct, ` +
+      `${((bareMs / N) * 1000).toFixed(1)} ms CPU per 1 000 | broker vs minimal proxy: throughput ${(tb / tbare).toFixed(2)}×, CPU ${(cpuMs / bareMs).toFixed(2)}×`,
+  );
 
   const stream = async (t: T, p: string, size = BIG): Promise<number> => {
     const s = performance.now();
@@ -193,6 +239,8 @@ export async function bench(): Promise<void> {
     if (n !== size) throw new Error(`stream got ${n} bytes`);
     return BIG / 1024 / 1024 / ((performance.now() - s) / 1000);
   };
+  await viaBare.close();
+  bare.send({ type: 'exit' });
   if (process.env.BENCH_PROF === 'requests') {
     br.send({ type: 'exit' });
     up.kill();
@@ -220,4 +268,5 @@ if (childArg && process.argv[1] && path.resolve(process.argv[1]) === HERE) {
   const kind = childArg.split('=')[1];
   if (kind === 'upstream') void upstreamChild();
   else if (kind === 'broker') void brokerChild(Number(process.argv[process.argv.indexOf(childArg) + 1]));
+  else if (kind === 'bare') void bareChild(Number(process.argv[process.argv.indexOf(childArg) + 1]));
 }
