@@ -4,6 +4,8 @@
 //   node-env   node --env-file=X -e 0
 //   dotenv     dotenv -e X -- node -e 0          (node_modules/.bin/dotenv, dotenv-cli)
 //   aivault    aivault exec --allow openai/chat-completions -- node -e 0   (vault holding OPENAI_API_KEY)
+//   floor      a minimal Node launcher (spawn, wait, exit) -- node -e 0: what any Node launcher pays
+//   no-cap     aivault exec -- node -e 0 (no capability: no vault decryption)
 // Prints medians and ratios vs bare node. Target: aivault ≤ 1.8× bare node.
 // AIVAULT_BENCH_ROUNDS overrides the number of rounds (default 25).
 import { spawnSync } from 'node:child_process';
@@ -16,6 +18,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin', 'aivault.js');
 const DOTENV = path.join(ROOT, 'node_modules', '.bin', 'dotenv');
 const NODE = process.execPath;
+
+const MINIMAL_LAUNCHER =
+  "require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }).on('exit', (c) => process.exit(c ?? 1))";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,6 +52,9 @@ export async function bench(): Promise<void> {
       ['node --env-file=X -e 0', () => time(NODE, [`--env-file=${envFile}`, '-e', '0'], base)],
       ['dotenv -e X -- node -e 0', () => time(DOTENV, ['-e', envFile, '--', NODE, '-e', '0'], base)],
       ['aivault exec --allow openai/chat-completions -- node -e 0', () => time(NODE, [BIN, 'exec', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], base)],
+      // calibration: the floor of any Node launcher (spawn the child, wait, exit; no work at all)
+      ['minimal node launcher -- node -e 0', () => time(NODE, ['-e', MINIMAL_LAUNCHER, NODE, '-e', '0'], base)],
+      ['aivault exec -- node -e 0 (no capability)', () => time(NODE, [BIN, 'exec', '--', NODE, '-e', '0'], base)],
     ];
     const samples = variants.map(() => [] as number[]);
     for (const [, run] of variants) run(); // warm the page cache once
@@ -67,6 +75,10 @@ export async function bench(): Promise<void> {
     const dot = median(samples[2]!);
     process.stdout.write(`aivault exec vs dotenv-cli: ${(median(samples[3]!) / dot).toFixed(2)}×\n`);
     process.stdout.write(`target aivault ≤ 1.80× bare node: ${ratio <= 1.8 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)\n`);
+    const floor = median(samples[4]!);
+    process.stdout.write(
+      `launcher floor (minimal node launcher) ${(floor / bare).toFixed(2)}× bare node; aivault's own work adds ${(median(samples[3]!) - floor).toFixed(1)} ms over that floor\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
