@@ -21,6 +21,7 @@ import { resolveCommand } from './resolve-command.js';
 import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
 import { checkCredentials, checkPassEnv, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
 import { Supervisor } from './supervise.js';
+import { startWatchdog } from './watchdog.js';
 import { createTeardown, type TeardownState } from './teardown.js';
 
 /** Everything exec needs from other modules; injected so the orchestration can be tested. */
@@ -189,8 +190,12 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const removeExitHook = onExit(() => sup.killNow());
 
   const ended = sup.start(); // spawns synchronously
+  // group mode only: in terminal mode the process group is the shell's job (see watchdog.ts)
+  const ownGroup = process.platform !== 'win32' && !ctx.stdinIsTTY;
+  const watchdog = ownGroup && sup.pid !== undefined ? startWatchdog(sup.pid) : undefined;
   const outcome = await ended;
   await teardown({ exitCode: outcome.exitCode, signal: outcome.signal });
+  watchdog?.standDown();
   if (state.auditError) ctx.stderr(`aivault: warning: ${state.auditError}; this run's audit events were not recorded`);
   removeExitHook();
   sup.dispose();

@@ -260,3 +260,28 @@ test('audit: run.started (command name only) and run.ended with the exit code', 
   const text = fs.readdirSync(auditDir).map((f) => fs.readFileSync(path.join(auditDir, f), 'utf8')).join('');
   assert.ok(!text.includes('sk-SENTINEL'), 'no args, no secret in the audit log');
 });
+
+test('launcher SIGKILLed: the watchdog takes down the child and its grandchildren', async () => {
+  const pidFile = path.join(work, 'gc-after-kill');
+  const l = launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile], { env: env() });
+  const gc = Number(await waitForFile(pidFile));
+  assert.ok(alive(gc));
+  const childPid = Number(fs.readFileSync(pidFile + '.child', 'utf8'));
+  l.child.kill('SIGKILL');
+  // not l.done: that waits for the pipes, which the orphans would hold open
+  if (l.child.exitCode === null && l.child.signalCode === null) await new Promise((r) => l.child.once('exit', r));
+  const gone = (await waitGone(gc)) && (await waitGone(childPid));
+  for (const p of [gc, childPid]) if (alive(p)) process.kill(p, 'SIGKILL');
+  assert.ok(gone, 'the child or a grandchild survived the launcher being SIGKILLed');
+});
+
+test('a normal exit leaves a grandchild the child left behind alone (the watchdog stands down)', async () => {
+  const pidFile = path.join(work, 'gc-normal-exit');
+  const r = await launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile, 'exit'], { env: env() }).done;
+  assert.equal(r.code, 0, r.stderr);
+  const gc = Number(fs.readFileSync(pidFile, 'utf8'));
+  await new Promise((res) => setTimeout(res, 500));
+  const survived = alive(gc);
+  if (survived) process.kill(gc, 'SIGKILL');
+  assert.ok(survived, 'the watchdog killed a grandchild after a normal exit');
+});

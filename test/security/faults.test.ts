@@ -15,6 +15,7 @@ import { leafCert, TEST_CA_PATH } from '../helpers/tls.js';
 import { memoryAudit, testCatalog } from '../helpers/catalog.js';
 import { setup, call, SENTINEL, leaks } from '../broker/setup.js';
 import { attack, assertNoLeak, ATTACKER, BIN, makeLab, sentinel, type Lab } from './helpers/harness.js';
+import { waitGone } from '../exec/launch.js';
 
 let provider: FakeProvider;
 let lab: Lab;
@@ -145,7 +146,7 @@ test('audit log unwritable: the run fails closed (125, one line naming the audit
   }
 });
 
-test('launcher killed with SIGKILL: the broker (and every token) dies with it', async (t) => {
+test('launcher killed with SIGKILL: the broker, every token and the child die with it', async (t) => {
   const work = fs.mkdtempSync(path.join(lab.home, 'kill-'));
   const tokenFile = path.join(work, 'token.json');
   const planFile = path.join(work, 'plan.json');
@@ -172,17 +173,13 @@ test('launcher killed with SIGKILL: the broker (and every token) dies with it', 
       s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     });
     assert.equal(res, 'ECONNREFUSED');
-    await new Promise((r) => setTimeout(r, 300));
-    let childAlive = true;
-    try {
-      process.kill(childPid, 0);
-    } catch {
-      childAlive = false;
-    }
-    t.diagnostic(`after SIGKILL of the launcher the child is ${childAlive ? 'still running (orphaned; its token is dead)' : 'gone'}`);
+    // the launcher-death watchdog (src/exec/watchdog.ts) kills the child's process group
+    const gone = await waitGone(childPid);
+    t.diagnostic(`after SIGKILL of the launcher the child is ${gone ? 'gone' : 'still running'}`);
+    assert.ok(gone, 'the child outlived a SIGKILLed launcher');
   } finally {
     if (launcher.exitCode === null) launcher.kill('SIGKILL');
-    // the orphaned child (SIGKILL cannot be forwarded) is ours to clean up
+    // if the defence failed, the orphaned child is ours to clean up
     if (childPid) {
       try {
         process.kill(childPid, 'SIGKILL');
