@@ -86,19 +86,7 @@ declare const __AIVAULT_EMBEDDED_REGISTRY__: Array<{ name: string; text: string 
 let embedded: Registry | undefined;
 function embeddedRegistry(): Registry {
   if (!embedded) {
-    embedded = lazyRegistry(
-      __AIVAULT_EMBEDDED_REGISTRY__!.map(({ name, text }) => {
-        const file = `registry/${name}`;
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (e) {
-          const why = e instanceof Error ? e.message.split('\n')[0] : 'parse error';
-          throw new AivaultError('registry_invalid', `${file}: (file): invalid JSON: ${why}`, { file });
-        }
-        return { file, id: name.slice(0, -'.json'.length), json };
-      }),
-    );
+    embedded = lazyRegistry(__AIVAULT_EMBEDDED_REGISTRY__!.map(({ name, text }) => parseEntry(`registry/${name}`, name, text)));
   }
   return embedded;
 }
@@ -118,15 +106,20 @@ function readRaw(root: string): RawEntry[] {
     } catch (e) {
       throw new AivaultError('registry_invalid', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file });
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      const why = e instanceof Error ? e.message.split('\n')[0] : 'parse error';
-      throw new AivaultError('registry_invalid', `${file}: (file): invalid JSON: ${why}`, { file });
-    }
-    return { file, id: name.slice(0, -'.json'.length), json };
+    return parseEntry(file, name, text);
   });
+}
+
+/** One provider file's JSON; the provider id expected from its name `<id>.json`. */
+function parseEntry(file: string, name: string, text: string): RawEntry {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : 'parse error';
+    throw new AivaultError('registry_invalid', `${file}: (file): invalid JSON: ${why}`, { file });
+  }
+  return { file, id: name.slice(0, -'.json'.length), json };
 }
 
 function validateEntry({ file, id, json }: RawEntry): { file: string; def: ProviderDef } {
