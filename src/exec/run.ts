@@ -82,6 +82,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   if (withheld.length) {
     say(`aivault: withheld from the command: ${withheld.map((w) => `${w.name} (${w.reason})`).join(', ')}; --pass-env NAME passes one`);
   }
+  // A provider key handed to the run but not usable: say how to use it (the names, never values).
+  const idle = [...runEnv.ephemeral.keys()]
+    .map((n) => ({ n, p: registry.claimantOf(n)?.provider }))
+    .filter((x): x is { n: string; p: string } => x.p !== undefined && !providerIds.includes(x.p));
+  for (const { n, p } of idle) say(`aivault: ${n} is brokered only for ${p}, and no ${p} capability is allowed; add --allow '${p}/*' (or a single ${p}/... capability)`);
   const risky = [...new Set([...Object.keys(opts.setEnv), ...Object.keys(pass.values), ...Object.keys(runEnv.passthrough)])].filter(isRiskyName);
   if (risky.length) say(`aivault: warning: ${risky.join(', ')} can inject code into the command; set explicitly`);
   const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);

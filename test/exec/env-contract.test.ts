@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { ENV_ALLOWLIST } from '../../src/exec/env.js';
-import { fx, FX, launch, NODE, runCli, tmpDir, vaultWith } from './launch.js';
+import { fx, FX, launch, NODE, runCli, tempVaultDir, tmpDir, vaultWith } from './launch.js';
 
 const VAULT_OPENAI = 'sk-SENTINEL-vault-openai-c0ffee';
 const VAULT_ANTHROPIC = 'sk-ant-SENTINEL-vault-anthropic-beef';
@@ -240,4 +240,19 @@ test('--profile from package.json "aivault".profiles; command-line flags add to 
   const o = await launch(['--profile', 'dev', '--set-env', 'GREETING=cli', '--', NODE, fx('env-dump.mjs'), out], { cwd: project, env: { AIVAULT_DIR: vault } }).done;
   assert.equal(o.code, 0, o.stderr);
   assert.equal(readDump(out).env.GREETING, 'cli');
+});
+
+test('a provider key from --env-file without a matching --allow gets a hint naming it (not its value)', async () => {
+  const dir = tempVaultDir();
+  const envFile = path.join(dir, 'hint.env');
+  fs.writeFileSync(envFile, 'OPENAI_API_KEY=sk-SENTINEL-hint-0123456789\nPORT=1\n');
+  const r = await runCli(['exec', '--env-file', envFile, '--', 'true'], { env: { AIVAULT_DIR: dir } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /OPENAI_API_KEY is brokered only for openai, and no openai capability is allowed; add --allow 'openai\/\*'/);
+  assert.equal(r.stderr.includes('sk-SENTINEL-hint'), false);
+  const quiet = await runCli(['exec', '--quiet', '--env-file', envFile, '--', 'true'], { env: { AIVAULT_DIR: dir } });
+  assert.equal(quiet.stderr, '');
+  const allowed = await runCli(['exec', '--env-file', envFile, '--allow', 'openai/models', '--', 'true'], { env: { AIVAULT_DIR: dir } });
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.doesNotMatch(allowed.stderr, /brokered only for/);
 });
