@@ -211,6 +211,8 @@ export async function bench(): Promise<void> {
   const p50d = pct(sd, 50), p99d = pct(sd, 99), p50b = pct(sb, 50), p99b = pct(sb, 99);
   out(`sequential  direct p50 ${p50d.toFixed(3)} ms p99 ${p99d.toFixed(3)} ms | broker p50 ${p50b.toFixed(3)} ms p99 ${p99b.toFixed(3)} ms`);
   out(`            added p50 ${(p50b - p50d).toFixed(3)} ms (target ≤ 0.3)  added p99 ${(p99b - p99d).toFixed(3)} ms`);
+  const sbare = await sequential(targets.bare, 2000);
+  out(`            minimal proxy (calibration) p50 ${pct(sbare, 50).toFixed(3)} ms, added p50 ${(pct(sbare, 50) - p50d).toFixed(3)} ms`);
 
   const N = 8000;
   const td = await concurrent(targets.direct, N, 32);
