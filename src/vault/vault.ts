@@ -27,17 +27,11 @@ import { readCapabilities, readCredentials, writeCapabilities, writeCredentials,
 import { validateCapabilityInput, validateCredentialInput, type CapabilityInput, type CredentialInput } from './custom-validate.js';
 import { promptHidden } from './tty-prompt.js';
 
-/** Metadata of one stored secret (never its value). */
-export interface SecretMeta {
-  id: string;
-  name: string;
-  scope: SecretScope;
-  pinnedProvider: string | null;
-  createdAt: string;
-  updatedAt: string;
+/** Metadata of one stored secret (never its value): the record's clear fields plus its file. */
+export type SecretMeta = Pick<SecretRecord, 'id' | 'name' | 'scope' | 'pinnedProvider' | 'createdAt' | 'updatedAt'> & {
   /** the record file */
   file: string;
-}
+};
 
 export interface VaultStatus {
   initialized: boolean;

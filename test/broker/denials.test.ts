@@ -8,19 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeProvider, reply, type FakeProvider } from '../helpers/fake-provider.js';
 import { untrustedCert } from '../helpers/tls.js';
-import { setup, call, leaks, SENTINEL, type Env, type Resp } from './setup.js';
+import { ACME, setup, call, leaks, SENTINEL, type Env, type Resp } from './setup.js';
 import { BROKER_ERROR_STATUS, type BrokerErrorCode } from '../../src/errors/codes.js';
-import type { Capability, Credential, ProviderDef } from '../../src/registry/types.js';
+import type { Capability, Credential } from '../../src/registry/types.js';
 
-const ACME: ProviderDef = {
-  provider: 'acme',
-  displayName: 'Acme (test)',
-  category: 'other',
-  vaultSecrets: {},
-  auth: { strategy: 'header', header: 'x-acme-key', template: '{{secret}}' },
-  hosts: ['api.example-custom.test'],
-  capabilities: [],
-};
 function cap(id: string, extra: Partial<Capability> = {}): Capability {
   return { id, provider: 'acme', methods: ['GET', 'POST'], pathPrefixes: ['/data'], hosts: ['api.example-custom.test'], custom: true, ...extra };
 }

@@ -2,6 +2,18 @@
 import { startBroker, type Broker, type BrokerOptions } from '../../src/broker/index.js';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { memoryAudit, testCatalog, type TestCatalog, type TestCatalogOptions } from '../helpers/catalog.js';
+import type { ProviderDef } from '../../src/registry/types.js';
+
+/** A custom test provider on the fixture hosts (header auth in its own `x-acme-key`). */
+export const ACME: ProviderDef = {
+  provider: 'acme',
+  displayName: 'Acme (test)',
+  category: 'other',
+  vaultSecrets: {},
+  auth: { strategy: 'header', header: 'x-acme-key', template: '{{secret}}' },
+  hosts: ['api.example-custom.test'],
+  capabilities: [],
+};
 
 export const SENTINEL = {
   OPENAI_API_KEY: 'sk-SENTINEL-openai-0123456789abcdef',

@@ -4,18 +4,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { reply } from '../helpers/fake-provider.js';
-import { setup, call, leaks, SENTINEL, type Env } from './setup.js';
-import type { Capability, Credential, ProviderDef } from '../../src/registry/types.js';
+import { ACME, setup, call, leaks, SENTINEL, type Env } from './setup.js';
+import type { Capability, Credential } from '../../src/registry/types.js';
 
-const ACME: ProviderDef = {
-  provider: 'acme',
-  displayName: 'Acme (test)',
-  category: 'other',
-  vaultSecrets: {},
-  auth: { strategy: 'header', header: 'x-acme-key', template: '{{secret}}' },
-  hosts: ['api.example-custom.test'],
-  capabilities: [],
-};
 const ACME_KEY = 'acme-SENTINEL-key-42';
 const CAPS: Capability[] = [
   { id: 'acme/data', provider: 'acme', methods: ['GET', 'POST'], pathPrefixes: ['/data'], hosts: ['api.example-custom.test'], custom: true },
