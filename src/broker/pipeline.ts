@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Catalog, Capability, Credential, ProviderDef } from '../registry/types.js';
 import { normalizePath } from '../policy/path.js';
 import { checkCapability, inferCapability, methodAllowed } from '../policy/capability.js';
+import { checkMethodOverride } from '../policy/method-override.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
 import { checkCallerQuery, consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
@@ -56,6 +57,7 @@ export interface Approved {
 }
 
 const BASE_TOKEN_HEADERS = ['authorization', 'x-api-key'];
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'PURGE']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function auditPath(raw: string): string {
@@ -174,6 +176,7 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   }
   const cap = m.capability;
   rec.capability = cap.id;
+  refuseMethodOverride(req.headers, n.query, cap);
 
   // 3. credential
   const cred = resolveCredential(ctx.catalog, cap, namedCred?.id, found.entry.grant.credential);
@@ -226,6 +229,7 @@ export async function approveEnvelope(
   rec.path = n.path;
   const cc = checkCapability(env.method, n.path, cap);
   if (!cc.ok) throw deny(cc.code, cc.code === 'path_not_allowed' ? `path ${n.path} is outside ${cap.id}` : `method ${env.method} is not allowed by ${cap.id}`);
+  refuseMethodOverride(env.headers, n.query, cap);
 
   // outer auth-class headers must be the token or absent
   const outerCheck = checkCallerHeaders(outer, { headers: [] });
@@ -245,6 +249,15 @@ export async function approveEnvelope(
     bodyState: { tooLarge: false },
     credSlots,
   });
+}
+
+/** A method-override header or `_method` parameter naming a method the capability does not allow. */
+function refuseMethodOverride(headers: Record<string, string | string[] | undefined>, query: string, cap: Capability): void {
+  const v = checkMethodOverride(headers, query, (m) => methodAllowed(m, cap));
+  if (v.ok) return;
+  // only a well-known method is echoed: the value could be anything the caller typed (a token)
+  const named = v.method !== undefined && KNOWN_METHODS.has(v.method) ? `method ${v.method}` : 'a method';
+  throw deny('method_not_allowed', `${v.source} names ${named} that ${cap.id} does not allow (allowed: ${cap.methods.join(' ')})`);
 }
 
 function findTokenFor(
