@@ -32,6 +32,8 @@ export interface ExecOptions {
   passEnv: string[];
   /** --set-env pairs (profile first, then CLI; later wins per name). */
   setEnv: Record<string, string>;
+  /** Names in setEnv that came from the profile → 'profile setEnv' (for messages). */
+  setEnvOrigin?: Record<string, string>;
   /** Absolute paths, in order (later files override earlier). */
   envFiles: string[];
   fromEnv: string[];
@@ -81,10 +83,15 @@ export function resolveExecOptions(raw: RawExecArgs, profile?: ProfileDef, profi
   const passEnv = splitList([...(profile?.passEnv ?? []), ...(raw.passEnv ?? [])]).map((n) => validateEnvName(n, '--pass-env'));
   const fromEnv = splitList([...(profile?.fromEnv ?? []), ...(raw.fromEnv ?? [])]).map((n) => validateEnvName(n, '--from-env'));
   const setEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(profile?.setEnv ?? {})) setEnv[validateEnvName(k, 'profile setEnv')] = v;
+  const setEnvOrigin: Record<string, string> = {};
+  for (const [k, v] of Object.entries(profile?.setEnv ?? {})) {
+    setEnv[validateEnvName(k, 'profile setEnv')] = v;
+    setEnvOrigin[k] = 'profile setEnv';
+  }
   for (const pair of raw.setEnv ?? []) {
     const [k, v] = parseSetEnv(pair);
     delete setEnv[k];
+    delete setEnvOrigin[k];
     setEnv[k] = v;
   }
   const envFiles = [
@@ -101,6 +108,7 @@ export function resolveExecOptions(raw: RawExecArgs, profile?: ProfileDef, profi
     quiet: raw.quiet ?? profile?.quiet ?? false,
     command: raw.command,
   };
+  if (Object.keys(setEnvOrigin).length) opts.setEnvOrigin = setEnvOrigin;
   const credential = raw.credential ?? profile?.credential;
   if (credential !== undefined) opts.credential = credential;
   if (timeoutText !== undefined) opts.timeoutMs = parseDuration(timeoutText);

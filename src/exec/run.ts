@@ -19,7 +19,8 @@ import { EXIT_LAUNCHER } from './exit-code.js';
 import type { ExecOptions } from './options.js';
 import { resolveCommand } from './resolve-command.js';
 import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
-import { checkCredentials, checkPassEnv, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
+import { checkChildVars } from './child-vars.js';
+import { checkCredentials, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
 import { Supervisor } from './supervise.js';
 import { startWatchdog } from './watchdog.js';
 import { createTeardown, type TeardownState } from './teardown.js';
@@ -69,13 +70,18 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const caps = resolveCapabilities(opts.allow, catalog);
   const providerIds = providersOf(caps);
   await checkCredentials(providerIds, catalog, opts.credential);
-  const pass = await checkPassEnv(
-    opts.passEnv,
-    ctx.env,
+  const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);
+  const checked = await checkChildVars({
+    passEnv: opts.passEnv,
+    setEnv: opts.setEnv,
+    ...(opts.setEnvOrigin ? { setEnvOrigin: opts.setEnvOrigin } : {}),
+    parentEnv: ctx.env,
     runEnv,
-    (n) => registry.claimantOf(n),
-    (v) => vault.containsValue(v),
-  );
+    claimantOf: (n) => registry.claimantOf(n),
+    providers,
+    containsValue: (v) => vault.containsValue(v),
+  });
+  const pass = { values: checked.passValues, unset: checked.unset };
   for (const n of pass.unset) say(`aivault: --pass-env ${n}: not set, skipped`);
   const released = new Set(Object.keys(pass.values));
   const withheld = runEnv.withheld.filter((w) => !released.has(w.name));
@@ -89,7 +95,6 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   for (const { n, p } of idle) say(`aivault: ${n} is brokered only for ${p}, and no ${p} capability is allowed; add --allow '${p}/*' (or a single ${p}/... capability)`);
   const risky = [...new Set([...Object.keys(opts.setEnv), ...Object.keys(pass.values), ...Object.keys(runEnv.passthrough)])].filter(isRiskyName);
   if (risky.length) say(`aivault: warning: ${risky.join(', ')} can inject code into the command; set explicitly`);
-  const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);
 
   // The command is looked up in the child's PATH (which --set-env/--pass-env/--env-file may change).
   const probeEnv = buildChildEnv({

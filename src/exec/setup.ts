@@ -1,12 +1,11 @@
 /**
  * Run setup (SPEC §5), all before any child exists; every failure is an AivaultError that `exec`
- * reports on one line with exit 125: unknown capability, missing secret, locked vault, refused
- * --pass-env.
+ * reports on one line with exit 125: unknown capability, missing secret, locked vault. Refused
+ * --pass-env/--set-env names are checked in child-vars.ts.
  */
 import { AivaultError } from '../errors/aivault-error.js';
-import type { Capability, Catalog, Credential, ProviderDef } from '../registry/types.js';
-import { isLauncherSetting, isRiskyName } from './env.js';
-import type { ClassifiedRunEnv } from './env-file.js';
+import type { Capability, Catalog, Credential } from '../registry/types.js';
+import { isRiskyName } from './env.js';
 
 /** The slice of the vault catalog that exec needs (src/vault/catalog.ts VaultCatalog). */
 export interface ExecCatalog extends Catalog {
@@ -93,48 +92,6 @@ export async function checkCredentials(
     out.set(p, usable);
   }
   return out;
-}
-
-export interface PassEnvCheck {
-  /** name → value to give the child */
-  values: Record<string, string>;
-  /** names that were not set anywhere (skipped, with a notice) */
-  unset: string[];
-}
-
-/**
- * --pass-env: a claimed name, a launcher setting (AIVAULT_*), or a value equal to a stored secret
- * or to a run secret is refused. The value comes from the env files/--from-env when they define
- * the name (that is how a withheld secret-shaped entry is released), else from the launcher's env.
- * `containsValue` (which decrypts the vault) is only called when --pass-env is used.
- */
-export async function checkPassEnv(
-  names: readonly string[],
-  parentEnv: Readonly<Record<string, string | undefined>>,
-  runEnv: ClassifiedRunEnv,
-  claimantOf: (name: string) => ProviderDef | undefined,
-  containsValue: (value: string) => Promise<boolean>,
-): Promise<PassEnvCheck> {
-  const values: Record<string, string> = {};
-  const unset: string[] = [];
-  const runSecrets = new Set(runEnv.ephemeral.values());
-  for (const name of names) {
-    const claimant = claimantOf(name);
-    if (claimant) {
-      throw new AivaultError('usage', `--pass-env ${name}: refused, ${name} belongs to provider '${claimant.provider}' and is brokered (use --allow ${claimant.provider}/...)`);
-    }
-    if (isLauncherSetting(name)) throw new AivaultError('usage', `--pass-env ${name}: refused, AIVAULT_* settings never reach the child`);
-    const value = runEnv.withheldValues.get(name) ?? runEnv.passthrough[name] ?? parentEnv[name];
-    if (value === undefined) {
-      unset.push(name);
-      continue;
-    }
-    if (value !== '' && (runSecrets.has(value) || (await containsValue(value)))) {
-      throw new AivaultError('usage', `--pass-env ${name}: refused, its value is a secret aivault brokers`);
-    }
-    values[name] = value;
-  }
-  return { values, unset };
 }
 
 /** Names among --set-env/--pass-env that deserve a warning. */
