@@ -36,8 +36,20 @@ export function authSlots(spec: AuthSpec, extra?: { headers?: string[]; queryPar
     case 'multi-query':
       for (const k of Object.keys(spec.params ?? {})) q(k);
       break;
+    case 'aws-sigv4':
+      h('authorization');
+      h('x-amz-security-token');
+      for (const p of ['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Amz-Algorithm']) q(p);
+      break;
+    case 'hmac':
+      h('authorization');
+      h(spec.header);
+      h(spec.timestampHeader);
+      h(spec.nonceHeader);
+      for (const k of Object.keys(spec.headers ?? {})) h(k);
+      break;
     default:
-      // oauth2 / aws-sigv4 / hmac / mtls / unknown: they would use authorization (and friends).
+      // oauth2 / mtls / unknown: they would use authorization (and friends).
       h('authorization');
       break;
   }

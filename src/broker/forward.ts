@@ -30,6 +30,8 @@ export interface ForwardPlan {
   maxResponseBytes?: number;
   /** set when the request body stream failed because it was too large */
   bodyState?: { tooLarge: boolean };
+  /** mtls client certificate for the upstream connection */
+  clientIdentity?: { cert: string; key: string };
 }
 
 export interface ForwardResult {
@@ -54,7 +56,7 @@ function errorCodeOf(err: unknown, plan: ForwardPlan): { code: BrokerErrorCode; 
 }
 
 export async function forward(upstream: Upstream, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
-  const dispatcher = await upstream.dispatcher(plan.target);
+  const dispatcher = await upstream.dispatcher(plan.target, plan.clientIdentity);
   return new Promise<ForwardResult>((resolve) => {
     let controller: Dispatcher.DispatchController | undefined;
     let done = false;

@@ -14,7 +14,7 @@ import { checkMethodOverride } from '../policy/method-override.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
 import { checkCallerQuery, consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
-import { applyAuth } from '../auth/apply.js';
+import { injectAuth, type ClientIdentity } from './inject.js';
 import { authSlots, type AuthSlots } from '../auth/slots.js';
 import { secretValuesOf } from '../auth/secret-values.js';
 import { deny } from './errors.js';
@@ -54,6 +54,8 @@ export interface Approved {
   redactor: StreamRedactor;
   capability: Capability;
   bodyState: { tooLarge: boolean };
+  /** mtls: the client certificate presented on the upstream TLS connection */
+  clientIdentity?: ClientIdentity;
 }
 
 const BASE_TOKEN_HEADERS = ['authorization', 'x-api-key'];
@@ -342,16 +344,18 @@ async function finish(ctx: PipelineContext, rec: RequestRecord, r: Resolved): Pr
   }
 
   // 9. auth
-  const out = applyAuth(r.cred.auth, inj.fields, { path: r.path, query: r.query, headers: fwd });
+  const maxBody = r.cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
+  const out = await injectAuth(r.cred, inj.fields, { host, method: r.method, path: r.path, query: r.query, headers: fwd, body: r.body, maxBody });
   return {
     target,
     method: r.method,
     path: out.query ? `${out.path}?${out.query}` : out.path,
     headers: out.headers,
-    body: r.body,
+    body: out.body,
     redactor: new StreamRedactor(inj.redaction),
     capability: r.cap,
     bodyState: r.bodyState,
+    ...(out.clientIdentity ? { clientIdentity: out.clientIdentity } : {}),
   };
 }
 

@@ -137,6 +137,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
           ...(limits?.timeoutMs !== undefined ? { totalTimeoutMs: limits.timeoutMs } : {}),
           ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
           bodyState: approved.bodyState,
+          ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
         },
         res,
       );

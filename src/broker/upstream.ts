@@ -10,6 +10,7 @@
  * Dev overrides (SPEC §8) replace resolution for mapped hosts only.
  */
 import dns from 'node:dns';
+import { createHash } from 'node:crypto';
 import type { Dispatcher, buildConnector } from 'undici';
 import { isForbiddenAddress } from '../policy/address.js';
 import { deny } from './errors.js';
@@ -71,9 +72,10 @@ export class Upstream {
     return target;
   }
 
-  /** The pool for exactly this checked target. */
-  async dispatcher(target: UpstreamTarget): Promise<Dispatcher> {
-    const key = `${target.host}\0${target.address}\0${target.port}`;
+  /** The pool for exactly this checked target (and client identity, for mtls: one pool per certificate). */
+  async dispatcher(target: UpstreamTarget, client?: { cert: string; key: string }): Promise<Dispatcher> {
+    const id = client ? createHash('sha256').update(client.cert).update('\0').update(client.key).digest('hex') : '';
+    const key = `${target.host}\0${target.address}\0${target.port}\0${id}`;
     const have = this.pools.get(key);
     if (have) return have;
     if (this.closed) throw deny('upstream_error', 'the broker is shutting down');
@@ -82,8 +84,17 @@ export class Upstream {
     if (again) return again;
     const tls = await import('node:tls');
     this.secureContext ??= tls.createSecureContext(this.dev.extraCa !== undefined ? { ca: [...tls.rootCertificates, this.dev.extraCa] } : {});
+    // A client certificate needs its own TLS context (the shared one carries no identity).
+    let secureContext = this.secureContext;
+    if (client) {
+      try {
+        secureContext = tls.createSecureContext({ ...(this.dev.extraCa !== undefined ? { ca: [...tls.rootCertificates, this.dev.extraCa] } : {}), cert: client.cert, key: client.key });
+      } catch {
+        throw deny('policy_violation', 'the mtls client certificate or key is not valid PEM, or they do not match');
+      }
+    }
     const base = undici.buildConnector({
-      secureContext: this.secureContext,
+      secureContext,
       rejectUnauthorized: true,
       timeout: 10_000,
     });

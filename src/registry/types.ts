@@ -30,8 +30,31 @@ export type AuthSpec =
   | { strategy: 'basic'; username: string; password: string }
   | { strategy: 'multi-header'; headers: Record<string, string> }
   | { strategy: 'multi-query'; params: Record<string, string> }
-  /** Declared for completeness; strategies the broker does not implement fail closed. */
-  | { strategy: 'oauth2' | 'aws-sigv4' | 'hmac' | 'mtls'; [k: string]: unknown };
+  /** AWS SigV4; secrets fill accessKeyId, secretAccessKey, [sessionToken]. `serviceByHost` overrides `service` per host. */
+  | { strategy: 'aws-sigv4'; region: string; service: string; serviceByHost?: Record<string, string> }
+  /** HMAC request signing over a documented canonical input (src/auth/hmac.ts). */
+  | {
+      strategy: 'hmac';
+      algorithm: 'sha256' | 'sha512';
+      header: string;
+      /** message template: {{method}} {{path}} {{timestamp}} {{timestampMs}} {{nonce}} {{bodyHash}} {{body}} */
+      template: string;
+      /** header value template: {{signature}} {{timestamp}} {{nonce}} */
+      value: string;
+      /** '' = not sent */
+      timestampHeader: string;
+      nonceHeader?: string;
+      encoding: 'hex' | 'base64';
+      /** secret field holding the key */
+      key: string;
+      keyEncoding: 'utf8' | 'base64' | 'hex';
+      /** extra headers from secret fields (e.g. an API key id) */
+      headers?: Record<string, string>;
+    }
+  /** Client certificate: secrets fill cert and key (PEM). */
+  | { strategy: 'mtls' }
+  /** OAuth2; secrets fill clientId, [clientSecret], [refreshToken]. */
+  | { strategy: 'oauth2'; grant: 'refresh_token' | 'client_credentials'; tokenUrl: string; scopes?: string[]; clientAuth?: 'basic' | 'body' };
 
 export interface CapabilityDef {
   /** `provider/name` */

@@ -6,6 +6,7 @@
  */
 import { AivaultError } from '../errors/aivault-error.js';
 import type { AuthSpec, AuthStrategyName, CapabilityDef, CapabilityLimits, ProviderDef } from './types.js';
+import { validateStrategy } from './validate-strategies.js';
 
 export const AUTH_STRATEGIES: readonly AuthStrategyName[] = [
   'header',
@@ -320,28 +321,9 @@ export function validateAuthSpec(json: unknown, file: string, fields: readonly s
     case 'multi-query':
       noUnknownKeys(o, ['strategy', 'params'], file, field);
       return { strategy: 'multi-query', params: templateMap(o.params, file, `${field}.params`, fields, validateQueryParam) };
-    default: {
-      // oauth2 / aws-sigv4 / hmac / mtls: strategy-specific fields are opaque here (the broker
-      // implementation validates them). Templates anywhere still must name known fields, and a
-      // token endpoint must be https.
-      const walk = (v: unknown, f: string): void => {
-        if (typeof v === 'string') checkTemplate(v, file, f, fields, { allowEmpty: true });
-        else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${f}[${i}]`));
-        else if (isRecord(v)) for (const [k, x] of Object.entries(v)) walk(x, `${f}.${k}`);
-      };
-      for (const [k, v] of Object.entries(o)) if (k !== 'strategy') walk(v, `${field}.${k}`);
-      if (o.tokenUrl !== undefined) {
-        const u = str(o.tokenUrl, file, `${field}.tokenUrl`);
-        let parsed: URL | undefined;
-        try {
-          parsed = new URL(u);
-        } catch {
-          parsed = undefined;
-        }
-        if (!parsed || parsed.protocol !== 'https:') fail(file, `${field}.tokenUrl`, 'must be an https URL');
-      }
-      return { ...o, strategy } as AuthSpec;
-    }
+    default:
+      // oauth2 / aws-sigv4 / hmac / mtls: validate-strategies.ts
+      return validateStrategy(o, strategy, file, field, fields);
   }
 }
 
@@ -403,6 +385,7 @@ export function validateProvider(json: unknown, file: string): ProviderDef {
 
   if (o.hosts === undefined) fail(file, 'hosts', 'missing');
   const hosts = validateHosts(o.hosts, file, 'hosts');
+  if (auth.strategy === 'oauth2' && !hosts.includes(new URL(auth.tokenUrl).hostname)) fail(file, 'auth.tokenUrl', "the token URL's host must be one of the provider's hosts");
 
   if (o.capabilities === undefined) fail(file, 'capabilities', 'missing');
   if (!Array.isArray(o.capabilities)) fail(file, 'capabilities', 'must be an array');

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import type { AuthSpec, Capability } from '../../src/registry/types.js';
 import { applyAuth, authSlots, secretValuesOf, redactUrlForDisplay, REDACTED } from '../../src/auth/index.js';
 import { normalizePath } from '../../src/policy/path.js';
+import { injectAuth } from '../../src/broker/inject.js';
+
+/** strategies that sign the whole request (applied by the broker's injectAuth, not the pure templates) */
+const SIGNED: string[] = ['aws-sigv4', 'hmac'];
 import { normalizeHost, effectiveHosts } from '../../src/policy/host.js';
 import { inferCapability, checkCapability } from '../../src/policy/capability.js';
 import { checkCallerHeaders } from '../../src/policy/headers.js';
@@ -42,8 +46,11 @@ for (const p of providers) {
     custom: false,
   }));
 
-  test(`${p.provider}: auth applies and every secret form is redactable`, () => {
-    const out = applyAuth(p.auth, fields, { path: '/x', query: 'a=1', headers: { accept: '*/*' } });
+  test(`${p.provider}: auth applies and every secret form is redactable`, async () => {
+    const cred = { id: p.provider, provider: p.provider, secrets: {}, auth: p.auth, hosts: p.hosts, custom: false };
+    const out = SIGNED.includes(p.auth.strategy)
+      ? await injectAuth(cred, fields, { host: p.hosts[0]!, method: 'GET', path: '/x', query: 'a=1', headers: { accept: '*/*' }, body: null, maxBody: 1024 })
+      : applyAuth(p.auth, fields, { path: '/x', query: 'a=1', headers: { accept: '*/*' } });
     const wire = [out.path, out.query, ...Object.entries(out.headers).map(([k, v]) => `${k}: ${v}`)].join('\n');
     assert.notEqual(wire, ['/x', 'a=1', 'accept: */*'].join('\n'), 'auth must change the request');
     let red = wire;

@@ -22,7 +22,7 @@ const CREDS: Credential[] = [
   // a pinned secret (OPENAI_API_KEY) used by a credential for another provider's host
   { id: 'acme-stolen', provider: 'acme', secrets: { secret: 'OPENAI_API_KEY' }, auth: ACME.auth, hosts: ['api.example-custom.test'], custom: true },
   // a strategy this broker does not implement: fail closed
-  { id: 'acme-oauth', provider: 'acme', secrets: { secret: 'ACME_KEY' }, auth: { strategy: 'oauth2', tokenUrl: 'https://api.example-custom.test/token' }, hosts: ['api.example-custom.test'], custom: true },
+  { id: 'acme-oauth', provider: 'acme', secrets: { secret: 'ACME_KEY' }, auth: { strategy: 'oauth2', tokenUrl: 'https://api.example-custom.test/token' } as never, hosts: ['api.example-custom.test'], custom: true },
   // wildcard-only host: no concrete host → fail closed
   { id: 'acme-wild', provider: 'acme', secrets: { secret: 'ACME_KEY' }, auth: ACME.auth, hosts: ['*.example-custom.test'], custom: true },
   // a host that "resolves" to a private address (see lookup below)

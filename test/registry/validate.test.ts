@@ -98,8 +98,8 @@ rejects('basic: no secret field used', (p) => (p.auth = { strategy: 'basic', use
 rejects('basic: unknown field', (p) => (p.auth = { strategy: 'basic', username: '{{username}}', password: '{{secret}}' }), 'auth.username', /unknown field 'username'/);
 rejects('multi-header: empty', (p) => (p.auth = { strategy: 'multi-header', headers: {} }), 'auth.headers', /empty/);
 rejects('multi-query: unknown field', (p) => (p.auth = { strategy: 'multi-query', params: { key: '{{nope}}' } }), 'auth.params.key', /unknown field 'nope'/);
-rejects('oauth2: token url not https', (p) => (p.auth = { strategy: 'oauth2', tokenUrl: 'http://acme.com/token' }), 'auth.tokenUrl', /https/);
-rejects('oauth2: template references unknown field', (p) => (p.auth = { strategy: 'oauth2', tokenUrl: 'https://acme.com/t', clientSecret: '{{zzz}}' }), 'auth.clientSecret', /unknown field 'zzz'/);
+rejects('oauth2: token url not https', (p) => (p.auth = { strategy: 'oauth2', grant: 'client_credentials', tokenUrl: 'http://acme.com/token' }), 'auth.tokenUrl', /https/);
+rejects('oauth2: unknown field', (p) => (p.auth = { strategy: 'oauth2', grant: 'client_credentials', tokenUrl: 'https://acme.com/t', clientSecret: '{{zzz}}' }), 'auth.clientSecret', /unknown field/);
 // --- hosts
 rejects('missing hosts', (p) => delete p.hosts, 'hosts', /missing/);
 rejects('empty hosts', (p) => (p.hosts = []), 'hosts', /empty/);
