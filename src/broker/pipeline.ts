@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Catalog, Capability, Credential, ProviderDef } from '../registry/types.js';
 import { normalizePath } from '../policy/path.js';
+import { splitPathSlot } from '../policy/path-slot.js';
 import { checkCapability, inferCapability, methodAllowed } from '../policy/capability.js';
 import { checkMethodOverride } from '../policy/method-override.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
@@ -102,6 +103,8 @@ function isGranted(grant: string[], cap: Capability): boolean {
 /** Secret values for a credential, cached briefly so a busy run does not decrypt per request. */
 export class InjectionCache {
   private readonly map = new Map<string, { at: number; p: Promise<Injection> }>();
+  /** Every secret value injected so far (for scrubbing audit lines and messages, SPEC §7a). */
+  readonly known = new Set<string>();
   constructor(private readonly ttlMs = 10_000) {}
 
   get(catalog: Catalog, cred: Credential): Promise<Injection> {
@@ -115,6 +118,7 @@ export class InjectionCache {
       for (const s of secrets) {
         fields[s.field] = s.value;
         if (s.pinnedProvider) pinned.add(s.pinnedProvider);
+        if (s.value) this.known.add(s.value);
       }
       return { fields, redaction: new RedactionSet(secretValuesOf(fields, cred.auth)), pinned: [...pinned] };
     });
@@ -158,10 +162,20 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   const slots = slotsOf(namedCred, provDef);
   const q = rest.indexOf('?');
   const rawQuery = q === -1 ? '' : rest.slice(q + 1);
+  // SPEC §7a: a path-auth provider's key slot (/bot<token>/...) may hold the run token
+  const pathAuth = namedCred?.auth ?? provDef?.auth;
+  const slot = pathAuth?.strategy === 'path' ? splitPathSlot(pathAuth.prefix, rest) : undefined;
+  if (slot) rec.path = auditPath(slot.masked);
 
   // 1. token
   const tokenHeaders = [...new Set([...BASE_TOKEN_HEADERS, ...slots.headers])];
-  const found = findTokenFor(ctx, req.headers, tokenHeaders, rawQuery, slots.queryParams, rec);
+  const found = findTokenFor(ctx, req.headers, tokenHeaders, rawQuery, slots.queryParams, rec, slot ? [slot.value] : []);
+  if (slot) {
+    // like an auth-class header: the key slot holds the run token (consumed) or is refused
+    if (slot.value !== found.token) throw deny('auth_header_rejected', "the path's key slot may only hold the run token");
+    rest = slot.rest; // the broker prepends the real prefix
+    rec.path = auditPath(rest);
+  }
   if (!provider) throw deny('credential_not_found', `no credential or provider named '${validName ? name : '?'}'`);
   if (namedCred) rec.credential = namedCred.id;
 
@@ -269,9 +283,10 @@ function findTokenFor(
   query: string,
   params: string[],
   rec: RequestRecord,
+  extra: string[] = [],
 ): FoundToken {
   try {
-    const f = findToken(ctx.tokens, headers, names, query, params);
+    const f = findToken(ctx.tokens, headers, names, query, params, extra);
     rec.runId = f.entry.grant.runId;
     return f;
   } catch (e) {

@@ -19,6 +19,7 @@ import { Upstream, type HostLookup } from './upstream.js';
 import { RateLimiter } from './rate-limit.js';
 import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
 import { forward } from './forward.js';
+import { scrubText } from './scrub.js';
 
 export type { TokenGrant } from './tokens.js';
 
@@ -69,25 +70,28 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_BODY,
   };
   let port = 0;
+  const scrub = (text: string): string => scrubText(text, (v) => tokens.knows(v), injections.known);
   let allowedHosts: Set<string> = new Set();
 
   const audit = (rec: RequestRecord, status: number, code: BrokerErrorCode | undefined, started: number, bytes: number): void => {
     const decision = code === undefined || UPSTREAM_CODES.has(code) ? 'allow' : 'deny';
-    if (rec.runId !== undefined) {
-      let s = stats.get(rec.runId);
-      if (!s) stats.set(rec.runId, (s = { requests: 0, denied: 0 }));
+    // a broker in exec/invoke serves one run: lines refused before a token was found are its too
+    const runId = rec.runId ?? tokens.soleRunId();
+    if (runId !== undefined) {
+      let s = stats.get(runId);
+      if (!s) stats.set(runId, (s = { requests: 0, denied: 0 }));
       s.requests++;
       if (decision === 'deny') s.denied++;
     }
     try {
       opts.audit.append({
         event: 'request',
-        runId: rec.runId,
+        runId,
         capability: rec.capability ?? null,
         credential: rec.credential ?? null,
         method: rec.method,
         host: rec.host ?? null,
-        path: rec.path ?? null,
+        path: rec.path === undefined ? null : scrub(rec.path),
         status,
         decision,
         code: code ?? null,
@@ -145,7 +149,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     } catch (e) {
       const d = toDenial(e);
       if (!req.complete) res.shouldKeepAlive = false; // do not read a refused body to the end
-      sendError(res, d.code, d.message);
+      sendError(res, d.code, scrub(d.message));
       audit(rec, BROKER_ERROR_STATUS[d.code], d.code, started, 0);
     }
   };

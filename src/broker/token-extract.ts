@@ -41,7 +41,8 @@ function headerValues(v: string | string[] | undefined): string[] {
 }
 
 /**
- * Look through `headerNames` and (raw) `query` params named in `queryParams` for a live token.
+ * Look through `extra` values (a path-auth slot, SPEC §7a), `headerNames` and (raw) `query` params
+ * named in `queryParams` for a live token.
  * Throws BrokerDenial token_missing / token_invalid / token_expired.
  */
 export function findToken(
@@ -50,6 +51,7 @@ export function findToken(
   headerNames: readonly string[],
   query: string,
   queryParams: readonly string[],
+  extra: readonly string[] = [],
 ): FoundToken & { deadRunId?: string } {
   let present = false;
   let expiredRun: string | undefined;
@@ -64,6 +66,10 @@ export function findToken(
     }
     return undefined;
   };
+  for (const v of extra) {
+    const f = tryValue(v);
+    if (f) return f;
+  }
   for (const name of headerNames) {
     for (const value of headerValues(headers[name])) {
       for (const c of headerCandidates(value)) {
