@@ -5,7 +5,7 @@
  * `request` audit event is written per request, allowed or denied.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Catalog } from '../registry/types.js';
 import type { AuditSink } from '../audit/types.js';
 import type { BrokerErrorCode } from '../errors/codes.js';
@@ -35,6 +35,9 @@ export interface BrokerOptions {
   /** DNS resolution for upstream hosts (default: the system resolver). Tests use it to simulate
    *  names that resolve to private addresses. Every returned address is checked. */
   lookup?: HostLookup;
+  /** Also serve on this unix socket (`--sandbox-net=broker`: the door a relay inside the sandbox
+   *  uses). Its peers are the launcher's own sandbox, not network peers; the Host check still applies. */
+  unixSocket?: string;
 }
 
 export interface Broker {
@@ -72,6 +75,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   let port = 0;
   const scrub = (text: string): string => scrubText(text, (v) => tokens.knows(v), injections.known);
   let allowedHosts: Set<string> = new Set();
+  const unixPeers = new WeakSet<Socket>();
 
   const audit = (rec: RequestRecord, status: number, code: BrokerErrorCode | undefined, started: number, bytes: number): void => {
     const decision = code === undefined || UPSTREAM_CODES.has(code) ? 'allow' : 'deny';
@@ -111,7 +115,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       // DNS rebinding / remote peers
       const peer = req.socket.remoteAddress ?? '';
       const host = (req.headers.host ?? '').toLowerCase();
-      if (classifyAddress(peer) !== 'loopback' || !allowedHosts.has(host))
+      if ((!unixPeers.has(req.socket) && classifyAddress(peer) !== 'loopback') || !allowedHosts.has(host))
         throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
       if (hasBody(req)) {
         req.setTimeout(idleMs, () => req.destroy());
@@ -186,7 +190,29 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   });
   port = (server.address() as AddressInfo).port;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  let unixServer: net.Server | undefined;
+  if (opts.unixSocket !== undefined) {
+    const us = net.createServer((sock) => {
+      unixPeers.add(sock);
+      server.emit('connection', sock);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error): void => {
+        server.close();
+        reject(new AivaultError('exec_setup', `cannot start the broker on its unix socket (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
+      };
+      us.once('error', onErr);
+      us.listen({ path: opts.unixSocket, exclusive: true }, () => {
+        us.removeListener('error', onErr);
+        resolve();
+      });
+    });
+    unixServer = us;
+  }
   let closing = false;
+  unixServer?.on('error', (e) => {
+    if (!closing) for (const cb of fatal) cb(e);
+  });
   server.on('error', (e) => {
     if (closing) return;
     for (const cb of fatal) cb(e);
@@ -211,6 +237,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       closing = true;
       tokens.revokeAll();
       injections.clear();
+      unixServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // in-flight responses get a moment to finish, then everything goes

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AivaultError } from '../errors/aivault-error.js';
 import { parseDuration } from './duration.js';
 import type { ProfileDef } from './profile.js';
+import { resolveSandbox, type RawSandboxArgs, type SandboxOptions } from './sandbox-options.js';
 
 /** What the command line gave, as parsed (strings, repeatable flags as arrays). */
 export interface RawExecArgs {
@@ -21,6 +22,8 @@ export interface RawExecArgs {
   groupId?: string;
   quiet?: boolean;
   profile?: string;
+  /** --sandbox, --sandbox-*, --no-sandbox (see sandbox-options.ts) */
+  sandbox?: RawSandboxArgs;
   /** argv after `--`, byte-exact. */
   command: string[];
 }
@@ -41,6 +44,8 @@ export interface ExecOptions {
   workspaceId?: string;
   groupId?: string;
   quiet: boolean;
+  /** undefined: not sandboxed */
+  sandbox?: SandboxOptions;
   command: string[];
 }
 
@@ -77,7 +82,13 @@ export function parseSetEnv(pair: string): [string, string] {
  * given on the command line override the profile's, --set-env overrides the profile's per name.
  * `profileDir` resolves the profile's env-file paths; `cwd` the command line's.
  */
-export function resolveExecOptions(raw: RawExecArgs, profile?: ProfileDef, profileDir?: string, cwd: string = process.cwd()): ExecOptions {
+export function resolveExecOptions(
+  raw: RawExecArgs,
+  profile?: ProfileDef,
+  profileDir?: string,
+  cwd: string = process.cwd(),
+  projectSandbox?: boolean | 'broker',
+): ExecOptions {
   if (raw.command.length === 0) throw new AivaultError('usage', "missing command: aivault exec [options] -- COMMAND [ARGS...]");
   const allow = splitList([...(profile?.allow ?? []), ...(raw.allow ?? [])]);
   const passEnv = splitList([...(profile?.passEnv ?? []), ...(raw.passEnv ?? [])]).map((n) => validateEnvName(n, '--pass-env'));
@@ -116,5 +127,7 @@ export function resolveExecOptions(raw: RawExecArgs, profile?: ProfileDef, profi
   if (ws !== undefined) opts.workspaceId = ws;
   const grp = raw.groupId ?? profile?.groupId;
   if (grp !== undefined) opts.groupId = grp;
+  const sandbox = resolveSandbox(raw.sandbox ?? {}, profile?.sandbox ?? projectSandbox, cwd);
+  if (sandbox) opts.sandbox = sandbox;
   return opts;
 }

@@ -25,6 +25,8 @@ export interface ProfileDef {
   workspaceId?: string;
   groupId?: string;
   quiet?: boolean;
+  /** run sandboxed (SPEC §9): true = --sandbox, "broker" = --sandbox-net=broker */
+  sandbox?: boolean | 'broker';
 }
 
 export interface LoadedProfile {
@@ -45,7 +47,7 @@ export function validateProfile(v: unknown, file: string, name: string): Profile
   const where = `profiles.${name}`;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(file, `${where}: must be an object`);
   const o = v as Record<string, unknown>;
-  const known = new Set<string>([...LIST_KEYS, ...STRING_KEYS, 'setEnv', 'timeout', 'quiet']);
+  const known = new Set<string>([...LIST_KEYS, ...STRING_KEYS, 'setEnv', 'timeout', 'quiet', 'sandbox']);
   for (const k of Object.keys(o)) if (!known.has(k)) fail(file, `${where}.${k}: unknown field`);
   const out: ProfileDef = {};
   for (const k of LIST_KEYS) {
@@ -79,7 +81,13 @@ export function validateProfile(v: unknown, file: string, name: string): Profile
     if (typeof o.quiet !== 'boolean') fail(file, `${where}.quiet: must be true or false`);
     out.quiet = o.quiet;
   }
+  if (o.sandbox !== undefined) out.sandbox = validateSandboxSetting(o.sandbox, file, `${where}.sandbox`);
   return out;
+}
+
+export function validateSandboxSetting(v: unknown, file: string, where: string): boolean | 'broker' {
+  if (v !== true && v !== false && v !== 'broker') fail(file, `${where}: must be true, false or "broker"`);
+  return v;
 }
 
 function readJson(file: string): unknown {
@@ -132,4 +140,27 @@ export function loadProfile(name: string, cwd: string = process.cwd()): LoadedPr
   }
   const where = looked.length ? ` (looked in ${looked.join(', ')})` : ' (no aivault.config.json or package.json "aivault" profiles found)';
   throw new AivaultError('usage', `--profile ${name}: no such profile${where}`);
+}
+
+/**
+ * A project-wide `"sandbox": true | "broker" | false` at the top of aivault.config.json (nearest one
+ * from the cwd up to the project root): applies to every `aivault exec` run there, profile or not.
+ * A profile's own "sandbox" and the command line (--sandbox..., --no-sandbox) take precedence.
+ */
+export function loadProjectSandbox(cwd: string = process.cwd()): boolean | 'broker' | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    const cfg = path.join(dir, 'aivault.config.json');
+    const json = readJson(cfg);
+    if (json !== undefined) {
+      if (typeof json === 'object' && json !== null && 'sandbox' in json) {
+        return validateSandboxSetting((json as Record<string, unknown>).sandbox, cfg, 'sandbox');
+      }
+      return undefined;
+    }
+    if (fs.existsSync(path.join(dir, 'package.json'))) return undefined;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }

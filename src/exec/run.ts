@@ -24,6 +24,7 @@ import { checkCredentials, providersOf, resolveCapabilities, type ExecCatalog } 
 import { Supervisor } from './supervise.js';
 import { startWatchdog } from './watchdog.js';
 import { createTeardown, type TeardownState } from './teardown.js';
+import { checkSandbox, sandboxSpawn } from './sandbox-run.js';
 
 /** Everything exec needs from other modules; injected so the orchestration can be tested. */
 export interface ExecDeps {
@@ -53,6 +54,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const argv0 = opts.command[0]!;
 
   // ---- setup: nothing has started yet; any throw is a 125 with one line.
+  const sandboxReady = opts.sandbox ? checkSandbox(opts.sandbox, ctx.env) : undefined;
   const registry = deps.loadRegistry();
   const runEnv = classifyRunEnv(
     readRunEnv(opts.envFiles, opts.fromEnv, ctx.env, deps.parseDotenv, ctx.cwd),
@@ -120,10 +122,15 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   let broker: ExecBroker;
   let token: string;
   let childEnv: Record<string, string>;
+  let sandbox: ReturnType<typeof sandboxSpawn> | undefined;
   try {
     state.audit = deps.openAudit(ctx.env);
+    // --sandbox: the run's private dir holds the sandbox's files (and the broker's unix socket)
+    const sandboxDir = opts.sandbox ? path.join((state.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'))), 'sandbox') : undefined;
+    if (sandboxDir) fs.mkdirSync(sandboxDir, { mode: 0o700 });
+    const unixSocket = opts.sandbox?.net === 'broker' ? path.join(sandboxDir!, 'broker.sock') : undefined;
     try {
-      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env });
+      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env, ...(unixSocket ? { unixSocket } : {}) });
     } catch (e) {
       if (isAivaultError(e)) throw e;
       throw new AivaultError('exec_setup', `cannot start the broker: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -136,8 +143,9 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     token = broker.mintToken(mint);
     let isolation: Record<string, string> = {};
     if (needsIsolationDir(providerIds)) {
-      state.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
-      isolation = isolationEnv(providerIds, state.tempDir);
+      state.tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
+      isolation = isolationEnv(providerIds, sandboxDir ? path.join(state.tempDir, 'sdk') : state.tempDir);
+      if (sandboxDir) fs.mkdirSync(path.join(state.tempDir, 'sdk'), { mode: 0o700 });
     }
     childEnv = buildChildEnv({
       parentEnv: ctx.env,
@@ -150,7 +158,19 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       passEnv: pass.values,
       setEnv: opts.setEnv,
     });
-    state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id) });
+    if (sandboxReady && opts.sandbox) {
+      sandbox = sandboxSpawn(sandboxReady, opts.sandbox, {
+        env: ctx.env,
+        cwd: ctx.cwd,
+        command: opts.command,
+        runDir: sandboxDir!,
+        runPaths: state.tempDir ? [state.tempDir] : [],
+        port: broker.port,
+        socketPath: unixSocket,
+        terminal: ctx.stdinIsTTY,
+      });
+    }
+    state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id), sandbox: opts.sandbox?.net ?? 'off' });
     // Fail closed: run.started is on disk (fsynced, ~0.3 ms) before the child exists, so a run is
     // never unaudited and even a SIGKILLed launcher leaves a trace.
     try {
@@ -177,6 +197,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     ownGroup: process.platform !== 'win32' && !ctx.stdinIsTTY,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(ctx.graceMs !== undefined ? { graceMs: ctx.graceMs } : {}),
+    ...(sandbox ? { sandbox } : {}),
     say,
     error: ctx.stderr,
   });

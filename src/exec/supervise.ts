@@ -16,8 +16,12 @@
  * then SIGKILL after the grace period, and the exit code is 124.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { exitCodeOf, EXIT_LAUNCHER, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_TIMEOUT } from './exit-code.js';
 import { sendSignal } from './kill.js';
+import { SandboxStatus } from '../sandbox/status.js';
+import { findNsChild } from '../sandbox/pids.js';
+import { STATUS_FD, SECCOMP_FD } from '../sandbox/bwrap-args.js';
 
 /** Signals forwarded to the child (when the platform has them). */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -45,6 +49,12 @@ export interface SuperviseSpec {
   say?: (line: string) => void;
   /** Launcher errors (always on stderr). */
   error?: (line: string) => void;
+  /**
+   * --sandbox: spawn this (bubblewrap, see src/sandbox/bwrap-args.ts) instead of `file`; the
+   * command runs inside. `setupFailure` is the line printed (exit 125) when the sandbox fails
+   * before the command started.
+   */
+  sandbox?: { file: string; args: string[]; seccomp?: Buffer; setupFailure: string };
 }
 
 export type EndReason = 'exit' | 'timeout' | 'aborted' | 'spawn-error';
@@ -69,6 +79,7 @@ export class Supervisor {
   private timers: NodeJS.Timeout[] = [];
   private handlers = new Map<NodeJS.Signals, () => void>();
   private grace: number;
+  private status: SandboxStatus | undefined;
 
   constructor(spec: SuperviseSpec) {
     this.spec = spec;
@@ -100,15 +111,24 @@ export class Supervisor {
       // without a handler; events are only dispatched after spawn() returns with a pid.
       this.installSignals();
       let child: ChildProcess;
+      const sb = spec.sandbox;
       try {
-        child = spawn(spec.file, spec.args, {
-          argv0: spec.argv0,
-          env: spec.env,
-          cwd: spec.cwd,
-          stdio: 'inherit',
-          detached: spec.ownGroup,
-          windowsHide: false,
-        });
+        child = sb
+          ? spawn(sb.file, sb.args, {
+              env: spec.env,
+              cwd: spec.cwd,
+              // fd 3: bubblewrap's status stream; fd 4: the seccomp program
+              stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(sb.seccomp ? (['pipe'] as const) : [])],
+              detached: spec.ownGroup,
+            })
+          : spawn(spec.file, spec.args, {
+              argv0: spec.argv0,
+              env: spec.env,
+              cwd: spec.cwd,
+              stdio: 'inherit',
+              detached: spec.ownGroup,
+              windowsHide: false,
+            });
       } catch (e) {
         finish(spawnFailure(e, spec));
         return;
@@ -117,7 +137,28 @@ export class Supervisor {
       child.once('error', (e) => {
         if (child.pid === undefined) finish(spawnFailure(e, spec));
       });
+      if (sb && child.pid !== undefined) {
+        const io = child.stdio as unknown as Array<Duplex | null>;
+        this.status = new SandboxStatus(io[STATUS_FD]!);
+        const seccompPipe = io[SECCOMP_FD];
+        if (sb.seccomp && seccompPipe) {
+          seccompPipe.on('error', () => undefined);
+          seccompPipe.end(sb.seccomp);
+        }
+      }
       child.once('exit', (code, signal) => {
+        if (this.status) {
+          // the status stream ends with the monitor; the exit-code line may still be in the pipe
+          let t: NodeJS.Timeout | undefined;
+          void Promise.race([this.status.ended, new Promise<void>((r) => (t = setTimeout(r, 1000)))]).then(() => {
+            clearTimeout(t);
+            onExit(code, signal);
+          });
+          return;
+        }
+        onExit(code, signal);
+      });
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         this.exited = true;
         // Told to stop: nothing of the run may survive it. (Group mode only: in terminal mode the
         // group is the launcher's own.)
@@ -126,6 +167,12 @@ export class Supervisor {
         }
         let exitCode = exitCodeOf(code, signal);
         let reason: EndReason = 'exit';
+        if (this.status && this.status.exitCode === undefined && signal === null && this.abortCode === undefined && !this.timedOut) {
+          // bubblewrap exited without starting the command: the sandbox failed, not the command
+          spec.error?.(`aivault: ${sb!.setupFailure}`);
+          finish({ exitCode: EXIT_LAUNCHER, code, signal, reason: 'spawn-error' });
+          return;
+        }
         if (this.abortCode !== undefined) {
           exitCode = this.abortCode;
           reason = 'aborted';
@@ -134,7 +181,7 @@ export class Supervisor {
           reason = 'timeout';
         }
         finish({ exitCode, code, signal, reason });
-      });
+      };
       if (spec.timeoutMs !== undefined && child.pid !== undefined) {
         this.timers.push(
           setTimeout(() => {
@@ -172,7 +219,25 @@ export class Supervisor {
   signalChild(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined || this.exited) return;
+    // Sandbox, terminal mode: bubblewrap ignores the forwarded signals, so the command (pid 2 of
+    // the sandbox) gets them directly; SIGKILL to bubblewrap takes the whole sandbox down.
+    if (this.spec.sandbox && !this.spec.ownGroup && signal !== 'SIGKILL') {
+      this.signalSandboxed(signal, Date.now() + 2000);
+      return;
+    }
     sendSignal(pid, signal, this.spec.ownGroup);
+  }
+
+  private signalSandboxed(signal: NodeJS.Signals, until: number): void {
+    if (this.exited) return;
+    const init = this.status?.initPid;
+    const target = init !== undefined ? findNsChild(init) : undefined;
+    if (target !== undefined) {
+      sendSignal(target, signal, false);
+      return;
+    }
+    // the command is not started yet: deliver it as soon as it is
+    if (Date.now() < until) this.timers.push(setTimeout(() => this.signalSandboxed(signal, until), 10));
   }
 
   private scheduleKill(): void {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { parse } from '../args.js';
 import { AivaultError } from '../../errors/aivault-error.js';
-import { loadProfile } from '../../exec/profile.js';
+import { loadProfile, loadProjectSandbox } from '../../exec/profile.js';
 import { resolveExecOptions, type RawExecArgs } from '../../exec/options.js';
 import { runExec } from '../../exec/run.js';
 import { defaultDeps } from '../../exec/deps.js';
@@ -23,6 +23,13 @@ const OPTIONS = {
   'group-id': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   profile: { type: 'string' },
+  sandbox: { type: 'boolean' },
+  'no-sandbox': { type: 'boolean' },
+  'sandbox-net': { type: 'string' },
+  'sandbox-hide': { type: 'string', multiple: true },
+  'sandbox-show': { type: 'string', multiple: true },
+  'sandbox-readonly': { type: 'boolean' },
+  'sandbox-write': { type: 'string', multiple: true },
 } as const;
 
 /** Splits at the first `--`: options before, the command (byte-exact) after. */
@@ -52,6 +59,15 @@ export function parseExecArgv(argv: string[]): RawExecArgs {
   if (values['group-id'] !== undefined) raw.groupId = values['group-id'];
   if (values.quiet !== undefined) raw.quiet = values.quiet;
   if (values.profile !== undefined) raw.profile = values.profile;
+  const sb: NonNullable<RawExecArgs['sandbox']> = {};
+  if (values.sandbox !== undefined) sb.sandbox = values.sandbox;
+  if (values['no-sandbox'] !== undefined) sb.noSandbox = values['no-sandbox'];
+  if (values['sandbox-net'] !== undefined) sb.net = values['sandbox-net'];
+  if (values['sandbox-hide']) sb.hide = values['sandbox-hide'];
+  if (values['sandbox-show']) sb.show = values['sandbox-show'];
+  if (values['sandbox-readonly'] !== undefined) sb.readonly = values['sandbox-readonly'];
+  if (values['sandbox-write']) sb.write = values['sandbox-write'];
+  if (Object.keys(sb).length) raw.sandbox = sb;
   return raw;
 }
 
@@ -59,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const raw = parseExecArgv(argv);
   const cwd = process.cwd();
   const loaded = raw.profile !== undefined ? loadProfile(raw.profile, cwd) : undefined;
-  const opts = resolveExecOptions(raw, loaded?.profile, loaded?.dir, cwd);
+  const opts = resolveExecOptions(raw, loaded?.profile, loaded?.dir, cwd, loaded?.profile.sandbox === undefined ? loadProjectSandbox(cwd) : undefined);
   const code = await runExec(
     opts,
     {
