@@ -12,6 +12,8 @@
  *   4. hidden paths last, so no bind above can re-expose one: a read-only empty tmpfs over a
  *      directory, a read-only empty file over anything else.
  */
+import path from 'node:path';
+import { SANDBOX_HIDDEN_MARKER } from '../vault/paths.js';
 import type { HiddenEntry } from './hidden.js';
 import { isUnder } from './hidden.js';
 
@@ -90,6 +92,8 @@ export function planMounts(input: PlanInput): MountPlan {
     }
     if (st === 'dir') {
       ops.push({ op: 'tmpfs', dest: e.path });
+      // the vault's hiding place says so (a nested aivault reports "no vault here")
+      if (e.kind === 'vault') ops.push({ op: 'ro-bind', src: input.emptyFile, dest: path.join(e.path, SANDBOX_HIDDEN_MARKER) });
       ops.push({ op: 'remount-ro', dest: e.path });
     } else {
       ops.push({ op: 'ro-bind', src: input.emptyFile, dest: e.path });

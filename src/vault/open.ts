@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/types.js';
 import { loadRegistry, type Registry } from '../registry/load.js';
-import { vaultPaths } from './paths.js';
+import { AivaultError } from '../errors/aivault-error.js';
+import { sandboxHiddenAt, vaultPaths } from './paths.js';
 import { Vault } from './vault.js';
 
 export { Vault } from './vault.js';
@@ -28,8 +29,13 @@ export interface OpenVaultOptions {
  */
 export async function openVault(opts: OpenVaultOptions = {}): Promise<Vault> {
   const env = opts.env ?? process.env;
+  const paths = vaultPaths(env);
+  const hidden = sandboxHiddenAt(paths.root);
+  if (hidden !== undefined) {
+    throw new AivaultError('vault_io', `no vault here: ${hidden} is hidden from commands run by \`aivault exec --sandbox\` (a sandboxed command uses the broker, never the vault)`);
+  }
   return new Vault({
-    paths: vaultPaths(env),
+    paths,
     env,
     ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
     ...(opts.registry !== undefined ? { registry: opts.registry } : {}),

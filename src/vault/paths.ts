@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -32,4 +33,26 @@ export function vaultPaths(env: NodeJS.ProcessEnv = process.env): VaultPaths {
     keyFile: custom ? path.join(root, 'kek.key') : path.join(home, '.aivault', 'keys', 'kek.key'),
     auditDir: path.join(root, 'audit'),
   };
+}
+
+/**
+ * `aivault exec --sandbox` hides the vault from the command behind an empty read-only directory
+ * holding only this marker, so a nested aivault can say why it finds no vault (SPEC §9).
+ */
+export const SANDBOX_HIDDEN_MARKER = '.aivault-hidden-by-sandbox';
+
+/** The hidden directory (root or an ancestor) when `root` is hidden by a sandbox, else undefined. */
+export function sandboxHiddenAt(root: string): string | undefined {
+  let dir = path.resolve(root);
+  for (;;) {
+    try {
+      fs.accessSync(path.join(dir, SANDBOX_HIDDEN_MARKER));
+      return dir;
+    } catch {
+      /* not here */
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }

@@ -1,5 +1,5 @@
 /** Helpers for exec's end-to-end tests: the real CLI as a child process we can signal. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,4 +91,66 @@ export async function vaultWith(secrets: Record<string, string>): Promise<string
     if (r.code !== 0) throw new Error(`secrets create ${name} failed: ${r.stderr}`);
   }
   return dir;
+}
+
+/** Exec modes the process-contract tests run in: plain, and under --sandbox when it can run here. */
+export interface ExecMode {
+  name: string;
+  /** extra exec options */
+  flags: string[];
+  sandboxed: boolean;
+  /** skip reason when this mode cannot run on this machine */
+  skip: string | false;
+}
+
+let sandboxSkip: string | false | undefined;
+/** Why sandbox tests cannot run here (printed as the skip reason), or false when they can. */
+export function sandboxUnavailable(): string | false {
+  if (sandboxSkip !== undefined) return sandboxSkip;
+  if (process.platform !== 'linux') return (sandboxSkip = `--sandbox is Linux-only (${process.platform})`);
+  const r = spawnSync('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', 'true'], { encoding: 'utf8' });
+  if (r.error) return (sandboxSkip = 'bubblewrap (bwrap) is not installed');
+  if (r.status !== 0) return (sandboxSkip = `bubblewrap cannot create namespaces here: ${(r.stderr || '').trim().split('\n')[0]}`);
+  return (sandboxSkip = false);
+}
+
+export function execModes(): ExecMode[] {
+  const why = sandboxUnavailable();
+  if (why) console.log(`# sandbox modes skipped: ${why}`);
+  return [
+    { name: 'plain', flags: [], sandboxed: false, skip: false },
+    { name: '--sandbox', flags: ['--sandbox'], sandboxed: true, skip: why },
+    { name: '--sandbox-net=broker', flags: ['--sandbox-net=broker'], sandboxed: true, skip: why },
+  ];
+}
+
+function statusOf(pid: number | string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pid a fixture wrote (its own view) as a host pid. Inside a sandbox a fixture sees its PID
+ * namespace's numbers; this finds the host process with that innermost pid that descends from
+ * `launcherPid`. Call it while the launcher runs.
+ */
+export function hostPid(pid: number, launcherPid: number, sandboxed: boolean): number {
+  if (!sandboxed) return pid;
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    const st = statusOf(n);
+    const ns = st && /^NSpid:\s+([\d\s]+)$/m.exec(st)?.[1]?.trim().split(/\s+/);
+    if (!ns || ns.length < 2 || Number(ns[ns.length - 1]) !== pid) continue;
+    // ancestry up to the launcher
+    let cur = Number(n);
+    for (let i = 0; i < 64 && cur > 1; i++) {
+      if (cur === launcherPid) return Number(n);
+      const s = statusOf(cur);
+      cur = Number(s && /^PPid:\s+(\d+)$/m.exec(s)?.[1]);
+    }
+  }
+  throw new Error(`no sandboxed process with pid ${pid} under launcher ${launcherPid}`);
 }

@@ -2,11 +2,11 @@
  * `aivault exec` end to end: the real CLI (bin/aivault.js) launching real node children, with pipes
  * on stdin/stdout/stderr (so the child runs in its own process group, see src/exec/supervise.ts).
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alive, fx, launch, NODE, tmpDir, vaultWith, waitForFile, waitGone } from './launch.js';
+import { alive, execModes, fx, hostPid, launch, NODE, tmpDir, vaultWith, waitForFile, waitGone } from './launch.js';
 
 const VAULT_SECRET = 'sk-SENTINEL-vault-openai-7f3a9c';
 let vault = '';
@@ -22,7 +22,13 @@ after(() => {
 });
 
 const env = () => ({ AIVAULT_DIR: vault });
-const ALLOW = ['--allow', 'openai/chat-completions'];
+
+// Every test runs plain and again under --sandbox and --sandbox-net=broker (SPEC §9: the process
+// contract of §5 holds unchanged inside the sandbox).
+for (const mode of execModes()) describe(`exec process contract (${mode.name})`, { skip: mode.skip }, () => {
+const ALLOW = [...mode.flags, '--allow', 'openai/chat-completions'];
+const at = (pid: number, launcher: number) => hostPid(pid, launcher, mode.sandboxed);
+const tag = mode.name.replace(/[^a-z]/g, '');
 
 test('exit codes pass through: 0, 1, 42, 255', async () => {
   for (const code of [0, 1, 42, 255]) {
@@ -40,7 +46,7 @@ test('death by signal N → 128+N (SIGTERM 143, SIGKILL 137); the launcher itsel
 });
 
 test('command not found → 127, not executable → 126, directory → 126', async () => {
-  const noexec = path.join(work, 'noexec.sh');
+  const noexec = path.join(work, tag + '-noexec.sh');
   fs.writeFileSync(noexec, '#!/bin/sh\necho hi\n', { mode: 0o644 });
   const cases: Array<[string[], number, RegExp]> = [
     [['definitely-not-a-command-xyz'], 127, /definitely-not-a-command-xyz: command not found/],
@@ -57,7 +63,7 @@ test('command not found → 127, not executable → 126, directory → 126', asy
 });
 
 test('launcher failures → 125 and the child never starts', async () => {
-  const marker = path.join(work, 'marker-125');
+  const marker = path.join(work, tag + '-marker-125');
   const child = ['--', NODE, fx('exit.mjs'), '0', marker];
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
     [['--allow', 'openai/no-such-thing', ...child], env(), /unknown capability/],
@@ -88,8 +94,8 @@ test('launcher failures → 125 and the child never starts', async () => {
 test('a missing --env-file fails before the child starts (125; node 20 itself exits 9 first)', async () => {
   // Node 20 scans the whole argv before the first '--' for --env-file and exits 9 when the file is
   // missing, before aivault runs (fixed in later node lines). Either way no child starts.
-  const marker = path.join(work, 'marker-envfile');
-  const r = await launch([...ALLOW, '--env-file', path.join(work, 'missing.env'), '--', NODE, fx('exit.mjs'), '0', marker], { env: env() }).done;
+  const marker = path.join(work, tag + '-marker-envfile');
+  const r = await launch([...ALLOW, '--env-file', path.join(work, tag + '-missing.env'), '--', NODE, fx('exit.mjs'), '0', marker], { env: env() }).done;
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= 22 && r.code === 125) assert.match(r.stderr, /cannot read env file/);
   else assert.ok(r.code === 125 || r.code === 9, `exit ${r.code}: ${r.stderr}`);
@@ -104,7 +110,7 @@ test('locked vault → 125 before the child starts', async () => {
     assert.equal(init.code, 0, init.stderr);
     const put = await runCli(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value', 'sk-SENTINEL-locked'], { env: { AIVAULT_DIR: dir, MY_KEK: Buffer.alloc(32, 7).toString('base64') } });
     assert.equal(put.code, 0, put.stderr);
-    const marker = path.join(work, 'marker-locked');
+    const marker = path.join(work, tag + '-marker-locked');
     const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), '0', marker], { env: { AIVAULT_DIR: dir } }).done;
     assert.equal(r.code, 125, r.stderr);
     assert.match(r.stderr, /MY_KEK/);
@@ -122,16 +128,17 @@ test('--timeout: SIGTERM, exit 124', async () => {
 });
 
 test('--timeout escalates to SIGKILL when the child ignores SIGTERM, still 124', async () => {
-  const ready = path.join(work, 'ready-ignore-timeout');
-  const r = await launch([...ALLOW, '--timeout', '500ms', '--', NODE, fx('ignore-term.mjs'), ready], { env: env() }).done;
+  const ready = path.join(work, `${tag}-ready-ignore-timeout`);
+  const l = launch([...ALLOW, '--timeout', '1500ms', '--', NODE, fx('ignore-term.mjs'), ready], { env: env() });
+  const pid = at(Number(await waitForFile(ready)), l.child.pid!);
+  const r = await l.done;
   assert.equal(r.code, 124, r.stderr);
-  const pid = Number(fs.readFileSync(ready, 'utf8'));
   assert.ok(await waitGone(pid), 'the child is gone');
 });
 
 test('a SIGTERM sent to the launcher reaches the child exactly once', async () => {
-  const ready = path.join(work, 'ready-count');
-  const log = path.join(work, 'log-count');
+  const ready = path.join(work, tag + '-ready-count');
+  const log = path.join(work, tag + '-log-count');
   const l = launch([...ALLOW, '--', NODE, fx('count-signals.mjs'), ready, log], { env: env() });
   await waitForFile(ready);
   l.child.kill('SIGTERM');
@@ -141,8 +148,8 @@ test('a SIGTERM sent to the launcher reaches the child exactly once', async () =
 });
 
 test('SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGINT each forwarded once', async () => {
-  const ready = path.join(work, 'ready-many');
-  const log = path.join(work, 'log-many');
+  const ready = path.join(work, tag + '-ready-many');
+  const log = path.join(work, tag + '-log-many');
   const l = launch([...ALLOW, '--', NODE, fx('count-signals.mjs'), ready, log], { env: env() });
   await waitForFile(ready);
   for (const sig of ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGQUIT', 'SIGINT'] as const) {
@@ -155,9 +162,9 @@ test('SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGINT each forwarded once', async () =
 });
 
 test('a second SIGTERM escalates to SIGKILL after the grace period', async () => {
-  const ready = path.join(work, 'ready-escalate');
+  const ready = path.join(work, tag + '-ready-escalate');
   const l = launch([...ALLOW, '--', NODE, fx('ignore-term.mjs'), ready], { env: env() });
-  const pid = Number(await waitForFile(ready));
+  const pid = at(Number(await waitForFile(ready)), l.child.pid!);
   l.child.kill('SIGTERM');
   await new Promise((res) => setTimeout(res, 200));
   assert.ok(alive(pid), 'the first SIGTERM is only forwarded');
@@ -168,9 +175,9 @@ test('a second SIGTERM escalates to SIGKILL after the grace period', async () =>
 });
 
 test('no orphan: stopping the launcher takes the grandchildren down (even SIGTERM-ignoring ones)', async () => {
-  const pidFile = path.join(work, 'grandchild-pid');
+  const pidFile = path.join(work, tag + '-grandchild-pid');
   const l = launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile], { env: env() });
-  const gc = Number(await waitForFile(pidFile));
+  const gc = at(Number(await waitForFile(pidFile)), l.child.pid!);
   assert.ok(alive(gc));
   l.child.kill('SIGTERM');
   const r = await l.done;
@@ -202,7 +209,7 @@ test('1 MiB of binary stdout arrives byte-exact, launcher messages only on stder
 });
 
 test('argv is passed byte-exact, no shell', async () => {
-  const out = path.join(work, 'argv.json');
+  const out = path.join(work, tag + '-argv.json');
   const args = ['$HOME', '*', '; echo pwned', "'q'", '"dq"', '', ' spaced ', '--', 'ünïcødé', '`id`'];
   const r = await launch([...ALLOW, '--', NODE, fx('env-dump.mjs'), out, ...args], { env: env() }).done;
   assert.equal(r.code, 0, r.stderr);
@@ -210,14 +217,15 @@ test('argv is passed byte-exact, no shell', async () => {
 });
 
 test('the run token is dead once the launcher has exited, even for a surviving grandchild', async () => {
-  const out = path.join(work, 'token.json');
+  const out = path.join(work, tag + '-token.json');
   const r = await launch([...ALLOW, '--', NODE, fx('token-keeper.mjs'), out], { env: env() }).done;
   assert.equal(r.code, 0, r.stderr);
   const { token, baseUrl, grandchild } = JSON.parse(fs.readFileSync(out, 'utf8')) as { token: string; baseUrl: string; grandchild: number };
   try {
     assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(token.length >= 43);
-    assert.ok(alive(grandchild), 'the detached grandchild still runs');
+    // sandboxed, the detached grandchild ended with the sandbox's PID namespace; plain, it survives
+    if (!mode.sandboxed) assert.ok(alive(grandchild), 'the detached grandchild still runs');
     let status: number | 'refused';
     try {
       const res = await fetch(`${baseUrl}/v/openai/v1/chat/completions`, {
@@ -232,7 +240,7 @@ test('the run token is dead once the launcher has exited, even for a surviving g
     assert.ok(status === 'refused' || status === 401, `token still usable: ${status}`);
   } finally {
     try {
-      process.kill(grandchild, 'SIGKILL');
+      if (!mode.sandboxed) process.kill(grandchild, 'SIGKILL');
     } catch {
       /* gone */
     }
@@ -240,7 +248,7 @@ test('the run token is dead once the launcher has exited, even for a surviving g
 });
 
 test('audit: run.started (command name only) and run.ended with the exit code', async () => {
-  const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), '42', path.join(work, 'sk-SENTINEL-arg-marker')], { env: env() }).done;
+  const r = await launch([...ALLOW, '--', NODE, fx('exit.mjs'), '42', path.join(work, tag + '-sk-SENTINEL-arg-marker')], { env: env() }).done;
   assert.equal(r.code, 42);
   const auditDir = path.join(vault, 'audit');
   const lines = fs
@@ -253,6 +261,7 @@ test('audit: run.started (command name only) and run.ended with the exit code', 
   assert.ok(started);
   assert.equal(started.command, path.basename(NODE));
   assert.deepEqual(started.capabilities, ['openai/chat-completions']);
+  assert.equal(started.sandbox, mode.name === 'plain' ? 'off' : mode.name === '--sandbox' ? 'host' : 'broker');
   assert.equal(ended.signal, null);
   assert.equal(typeof ended.durationMs, 'number');
   assert.equal(ended.requests, 0);
@@ -262,11 +271,11 @@ test('audit: run.started (command name only) and run.ended with the exit code', 
 });
 
 test('launcher SIGKILLed: the watchdog takes down the child and its grandchildren', async () => {
-  const pidFile = path.join(work, 'gc-after-kill');
+  const pidFile = path.join(work, tag + '-gc-after-kill');
   const l = launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile], { env: env() });
-  const gc = Number(await waitForFile(pidFile));
+  const gc = at(Number(await waitForFile(pidFile)), l.child.pid!);
   assert.ok(alive(gc));
-  const childPid = Number(fs.readFileSync(pidFile + '.child', 'utf8'));
+  const childPid = at(Number(fs.readFileSync(pidFile + '.child', 'utf8')), l.child.pid!);
   l.child.kill('SIGKILL');
   // not l.done: that waits for the pipes, which the orphans would hold open
   if (l.child.exitCode === null && l.child.signalCode === null) await new Promise((r) => l.child.once('exit', r));
@@ -275,8 +284,8 @@ test('launcher SIGKILLed: the watchdog takes down the child and its grandchildre
   assert.ok(gone, 'the child or a grandchild survived the launcher being SIGKILLed');
 });
 
-test('a normal exit leaves a grandchild the child left behind alone (the watchdog stands down)', async () => {
-  const pidFile = path.join(work, 'gc-normal-exit');
+test('a normal exit leaves a grandchild the child left behind alone (the watchdog stands down)', { skip: mode.sandboxed && 'sandboxed, a PID namespace ends with its command: nothing it leaves behind survives (see no-orphan tests)' }, async () => {
+  const pidFile = path.join(work, tag + '-gc-normal-exit');
   const r = await launch([...ALLOW, '--', NODE, fx('grandchild.mjs'), pidFile, 'exit'], { env: env() }).done;
   assert.equal(r.code, 0, r.stderr);
   const gc = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -284,4 +293,5 @@ test('a normal exit leaves a grandchild the child left behind alone (the watchdo
   const survived = alive(gc);
   if (survived) process.kill(gc, 'SIGKILL');
   assert.ok(survived, 'the watchdog killed a grandchild after a normal exit');
+});
 });

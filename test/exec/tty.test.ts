@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, fx, NODE, tmpDir, vaultWith, waitForFile } from './launch.js';
+import { BIN, execModes, fx, NODE, tmpDir, vaultWith, waitForFile } from './launch.js';
 
 const hasScript = process.platform === 'linux' && spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-test('Ctrl-C on a terminal reaches the child exactly once; the child keeps the TTY', { skip: !hasScript && 'util-linux script not available' }, async () => {
+for (const mode of execModes())
+test(`Ctrl-C on a terminal reaches the child exactly once; the child keeps the TTY (${mode.name})`, { skip: (!hasScript && 'util-linux script not available') || mode.skip }, async () => {
   const vault = await vaultWith({});
   const work = tmpDir();
   try {
@@ -21,7 +22,7 @@ test('Ctrl-C on a terminal reaches the child exactly once; the child keeps the T
     const log = path.join(work, 'log');
     const ttyFile = path.join(work, 'tty');
     // the child also reports whether its stdin is a TTY
-    const cmd = [NODE, BIN, 'exec', '--', NODE, fx('count-signals.mjs'), ready, log, ttyFile]
+    const cmd = [NODE, BIN, 'exec', ...mode.flags, '--', NODE, fx('count-signals.mjs'), ready, log, ttyFile]
       .map(q)
       .join(' ');
     // `exec` so that no intermediate shell sits in the foreground group (it would die of the ^C).
@@ -39,6 +40,32 @@ test('Ctrl-C on a terminal reaches the child exactly once; the child keeps the T
     assert.equal(fs.readFileSync(ttyFile, 'utf8'), 'true', 'stdin stays a TTY in the child');
     assert.equal(fs.readFileSync(log, 'utf8'), 'SIGINT\n', `signals seen by the child (output: ${out})`);
     assert.equal(code, 101, out);
+  } finally {
+    fs.rmSync(vault, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+// Terminal mode under --sandbox: the command shares the user's terminal, so it must not be able to
+// push characters into its input queue (TIOCSTI), which the shell would run after aivault exits.
+const hasPython = spawnSync('python3', ['-c', 'import fcntl, termios'], { stdio: 'ignore' }).status === 0;
+for (const mode of execModes().filter((m) => m.sandboxed))
+test(`terminal mode (${mode.name}): TIOCSTI is refused inside the sandbox`, { skip: (!hasScript && 'util-linux script not available') || (!hasPython && 'python3 not available') || mode.skip }, async () => {
+  const vault = await vaultWith({});
+  const work = tmpDir();
+  try {
+    const out = path.join(work, 'tiocsti');
+    const py = `import fcntl, termios\ntry:\n  fcntl.ioctl(0, termios.TIOCSTI, b"#")\n  r = "allowed"\nexcept OSError as e:\n  r = "refused %d" % e.errno\nopen(${JSON.stringify(out)}, "w").write(r)\n`;
+    const cmd = [NODE, BIN, 'exec', ...mode.flags, '--', 'python3', '-c', py].map(q).join(' ');
+    const child = spawn('script', ['-qfec', `exec ${cmd}`, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, AIVAULT_DIR: vault, SHELL: '/bin/sh', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (b: Buffer) => (log += b.toString()));
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    assert.equal(code, 0, log);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'refused 1', 'TIOCSTI must fail with EPERM');
   } finally {
     fs.rmSync(vault, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
