@@ -10,21 +10,23 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Catalog, Capability, Credential, ProviderDef } from '../registry/types.js';
 import { normalizePath } from '../policy/path.js';
 import { splitPathSlot } from '../policy/path-slot.js';
-import { checkCapability, inferCapability, methodAllowed } from '../policy/capability.js';
+import { checkCapability, coveringCapability, inferCapability, methodAllowed } from '../policy/capability.js';
 import { checkMethodOverride } from '../policy/method-override.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
 import { checkCallerQuery, consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
 import { injectAuth, type ClientIdentity } from './inject.js';
 import { authSlots, type AuthSlots } from '../auth/slots.js';
-import { secretValuesOf } from '../auth/secret-values.js';
 import { deny } from './errors.js';
 import { consumeTokenHeaders, findToken, type FoundToken } from './token-extract.js';
 import type { TokenTable } from './tokens.js';
 import type { Upstream, UpstreamTarget } from './upstream.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseEnvelope } from './envelope.js';
-import { RedactionSet, StreamRedactor } from './redactor.js';
+import { StreamRedactor } from './redactor.js';
+import type { InjectionCache } from './injections.js';
+
+export { InjectionCache, type Injection } from './injections.js';
 
 /** What the audit line knows so far about a request. */
 export interface RequestRecord {
@@ -94,49 +96,18 @@ function grantedOf(catalog: Catalog, grant: string[], provider: string): Capabil
   return out;
 }
 
+/** "; add --allow X" when an ungranted capability of the provider would cover method + path. */
+function allowHint(catalog: Catalog, provider: string, method: string, path: string, granted: Capability[], needMethod = false): string {
+  const c = coveringCapability(method, path, catalog.capabilitiesOf(provider));
+  if (!c || granted.some((g) => g.id === c.id) || (needMethod && !methodAllowed(method, c))) return '';
+  return `; add --allow ${c.id}`;
+}
+
 function isGranted(grant: string[], cap: Capability): boolean {
   return grant.some((g) => g === cap.id || (g.endsWith('/*') && g.slice(0, -2) === cap.provider));
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** Secret values for a credential, cached briefly so a busy run does not decrypt per request. */
-export class InjectionCache {
-  private readonly map = new Map<string, { at: number; p: Promise<Injection> }>();
-  /** Every secret value injected so far (for scrubbing audit lines and messages, SPEC §7a). */
-  readonly known = new Set<string>();
-  constructor(private readonly ttlMs = 10_000) {}
-
-  get(catalog: Catalog, cred: Credential): Promise<Injection> {
-    const key = cred.id;
-    const now = Date.now();
-    const hit = this.map.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.p;
-    const p = catalog.resolveSecrets(cred).then((secrets) => {
-      const fields: Record<string, string> = {};
-      const pinned = new Set<string>();
-      for (const s of secrets) {
-        fields[s.field] = s.value;
-        if (s.pinnedProvider) pinned.add(s.pinnedProvider);
-        if (s.value) this.known.add(s.value);
-      }
-      return { fields, redaction: new RedactionSet(secretValuesOf(fields, cred.auth)), pinned: [...pinned] };
-    });
-    this.map.set(key, { at: now, p });
-    p.catch(() => this.map.delete(key));
-    return p;
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-}
-
-export interface Injection {
-  fields: Record<string, string>;
-  redaction: RedactionSet;
-  pinned: string[];
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -181,14 +152,17 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
 
   // 2. capability (inferred among those granted), with path normalisation
   const granted = grantedOf(ctx.catalog, found.entry.grant.capabilities, provider);
-  if (granted.length === 0) throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'`);
   const n = normalizePath(rest);
+  const method = req.method ?? 'GET';
+  if (granted.length === 0)
+    throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, method, n.path, granted) : ''}`);
   if (!n.ok) throw deny(n.code, n.reason);
   rec.path = n.path;
-  const m = inferCapability(req.method ?? 'GET', n.path, granted);
+  const m = inferCapability(method, n.path, granted);
   if (!m.ok) {
-    if (m.code === 'method_not_allowed') throw deny('method_not_allowed', `method ${req.method} is not allowed for ${n.path}`);
-    throw deny('capability_not_granted', `no granted capability covers ${n.path}`);
+    const hint = allowHint(ctx.catalog, provider, method, n.path, granted, m.code === 'method_not_allowed');
+    if (m.code === 'method_not_allowed') throw deny('method_not_allowed', `method ${method} is not allowed for ${n.path}${hint}`);
+    throw deny('capability_not_granted', `no granted capability covers ${n.path}${hint}`);
   }
   const cap = m.capability;
   rec.capability = cap.id;
@@ -232,7 +206,7 @@ export async function approveEnvelope(
   const cap = ctx.catalog.getCapability(env.capability);
   if (!cap) throw deny('capability_not_found', `unknown capability '${env.capability.slice(0, 80)}'`);
   rec.capability = cap.id;
-  if (!isGranted(found.entry.grant.capabilities, cap)) throw deny('capability_not_granted', `capability '${cap.id}' is not granted to this run`);
+  if (!isGranted(found.entry.grant.capabilities, cap)) throw deny('capability_not_granted', `capability '${cap.id}' is not granted to this run; add --allow ${cap.id}`);
 
   // 3. credential
   const cred = resolveCredential(ctx.catalog, cap, env.credential, found.entry.grant.credential);

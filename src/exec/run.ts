@@ -20,6 +20,7 @@ import type { ExecOptions } from './options.js';
 import { resolveCommand } from './resolve-command.js';
 import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
 import { checkChildVars } from './child-vars.js';
+import { knownCapabilityIds } from '../registry/suggest.js';
 import { checkCredentials, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
 import { Supervisor } from './supervise.js';
 import { startWatchdog } from './watchdog.js';
@@ -69,7 +70,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   if (opts.workspaceId !== undefined) catalogOpts.workspaceId = opts.workspaceId;
   if (opts.groupId !== undefined) catalogOpts.groupId = opts.groupId;
   const catalog = await deps.openCatalog(catalogOpts);
-  const caps = resolveCapabilities(opts.allow, catalog);
+  const caps = resolveCapabilities(opts.allow, catalog, () => knownCapabilityIds(registry));
   const providerIds = providersOf(caps);
   await checkCredentials(providerIds, catalog, opts.credential);
   const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);

@@ -5,6 +5,7 @@
  */
 import { AivaultError } from '../errors/aivault-error.js';
 import type { Capability, Catalog, Credential } from '../registry/types.js';
+import { didYouMean } from '../registry/suggest.js';
 import { isRiskyName } from './env.js';
 
 /** The slice of the vault catalog that exec needs (src/vault/catalog.ts VaultCatalog). */
@@ -13,8 +14,15 @@ export interface ExecCatalog extends Catalog {
   allCredentials?(): Array<{ credential: Credential; available: boolean; missing: string[] }>;
 }
 
-/** Expands --allow values (ids and `provider/*`) into capabilities; unknown ones fail. */
-export function resolveCapabilities(allow: readonly string[], catalog: Catalog): Capability[] {
+/**
+ * Expands --allow values (ids and `provider/*`) into capabilities; unknown ones fail, with a
+ * "did you mean" among `knownIds()` (called only on that error path) and the typed provider's own.
+ */
+export function resolveCapabilities(allow: readonly string[], catalog: Catalog, knownIds: () => string[] = () => []): Capability[] {
+  const hint = (id: string): string => {
+    const prov = id.split('/')[0] ?? '';
+    return didYouMean(id, [...knownIds(), ...catalog.capabilitiesOf(prov).map((c) => c.id)]);
+  };
   const out = new Map<string, Capability>();
   for (const id of allow) {
     const star = /^([^/]+)\/\*$/.exec(id);
@@ -22,13 +30,13 @@ export function resolveCapabilities(allow: readonly string[], catalog: Catalog):
       const provider = star[1]!;
       const caps = catalog.capabilitiesOf(provider);
       if (!catalog.getProvider(provider) || caps.length === 0) {
-        throw new AivaultError('capability_not_found', `--allow ${id}: unknown provider '${provider}' (see aivault capability list)`);
+        throw new AivaultError('capability_not_found', `--allow ${id}: unknown provider '${provider}'${hint(id)} (see aivault capability list)`);
       }
       for (const c of caps) out.set(c.id, c);
       continue;
     }
     const cap = catalog.getCapability(id);
-    if (!cap) throw new AivaultError('capability_not_found', `--allow ${id}: unknown capability (see aivault capability list)`);
+    if (!cap) throw new AivaultError('capability_not_found', `--allow ${id}: unknown capability${hint(id)} (see aivault capability list)`);
     out.set(cap.id, cap);
   }
   return [...out.values()];

@@ -71,3 +71,21 @@ export function checkCapability(
   if (matchingPrefix(path, cap) === undefined) return { ok: false, code: 'path_not_allowed' };
   return { ok: true };
 }
+
+/**
+ * A capability among `all` (normally every capability of the request's provider) that would
+ * cover `method` + `path`: for a denial's hint ("add --allow openai/responses"). Prefers one that
+ * also allows the method; longest prefix wins, ties to the earlier one. Undefined when none does.
+ */
+export function coveringCapability(method: string, path: string, all: readonly Capability[]): Capability | undefined {
+  const m = inferCapability(method, path, [...all]);
+  if (m.ok) return m.capability;
+  let best: { cap: Capability; len: number } | undefined;
+  for (const cap of all) {
+    const pre = matchingPrefix(path, cap);
+    if (pre === undefined) continue;
+    const len = significantLength(pre);
+    if (best === undefined || len > best.len) best = { cap, len };
+  }
+  return best?.cap;
+}

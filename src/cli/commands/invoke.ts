@@ -14,6 +14,7 @@ import { openVault } from '../../vault/open.js';
 import { openCatalog } from '../../vault/catalog.js';
 import { auditDirFromEnv, diskLogsDisabled, openAuditLog } from '../../audit/log.js';
 import { startBroker } from '../../broker/server.js';
+import { didYouMean } from '../../registry/suggest.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -55,7 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   const vault = await openVault({ registry, audit });
   const catalog = await openCatalog({ vault, registry });
   const cap = catalog.getCapability(capId);
-  if (!cap) throw new AivaultError('capability_not_found', `unknown capability '${capId}' (see aivault capability list)`);
+  if (!cap) {
+    const own = catalog.capabilitiesOf(capId.split('/')[0] ?? '').map((c) => c.id);
+    const known = registry.capabilities.map((c) => c.id);
+    throw new AivaultError('capability_not_found', `unknown capability '${capId}'${didYouMean(capId, [...known, ...own])} (see aivault capability list)`);
+  }
   const method = (values.method ?? cap.methods[0] ?? 'GET').toUpperCase();
   const path = values.path ?? cap.pathPrefixes[0] ?? '/';
 
