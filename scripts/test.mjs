@@ -1,6 +1,9 @@
 // Runs node's built-in test runner over the compiled test files (dist/test/**/*.test.js).
 // Node 20's runner takes no globs, so the files are listed here. Optional arg: a subfolder.
-import { readdirSync, statSync } from 'node:fs';
+// The suite runs with a private TMPDIR; anything named aivault-* left in it afterwards is a test
+// that did not clean up: it is listed and the run fails.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -14,5 +17,23 @@ const files = [];
   }
 })(root);
 files.sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const tmp = mkdtempSync(join(tmpdir(), 'suite-tmp-'));
+const env = { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp };
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+let status = r.status ?? 1;
+const left = readdirSync(tmp).filter((n) => n.startsWith('aivault-'));
+if (left.length > 0) {
+  process.stderr.write(`\ntest.mjs: the suite left ${left.length} aivault-* entries in its TMPDIR (tests must clean up):\n`);
+  for (const n of left.slice(0, 20)) {
+    let inside = '';
+    try {
+      inside = readdirSync(join(tmp, n)).slice(0, 6).join(' ');
+    } catch {
+      /* a file, not a directory */
+    }
+    process.stderr.write(`  ${n}${inside ? `: ${inside}` : ''}\n`);
+  }
+  status = status || 1;
+}
+rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+process.exit(status);

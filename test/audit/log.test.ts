@@ -6,11 +6,12 @@ import path from 'node:path';
 import { auditDirFromEnv, diskLogsDisabled, openAuditLog } from '../../src/audit/log.js';
 import { readAudit } from '../../src/audit/read.js';
 import { AivaultError } from '../../src/errors/aivault-error.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SENTINEL = 'sk-SENTINEL-audit-0123456789';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-audit-'));
+  return tempDir('aivault-audit-');
 }
 
 function auditFiles(dir: string): string[] {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { carriesCredentials, classifyRunEnv, isSecretShapedName, readRunEnv, type RunEnvEntry } from '../../src/exec/env-file.js';
 import { parseDotenv } from '../../src/dotenv/parse.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const claimed = (n: string) => ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GITHUB_TOKEN'].includes(n);
 const e = (key: string, value: string, source = '.env'): RunEnvEntry => ({ key, value, source });
@@ -61,7 +62,7 @@ test('a value moving between classes follows the last definition', () => {
 });
 
 test('readRunEnv: files in order, --from-env from the launcher env, errors name the file/var', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-envfile-'));
+  const dir = tempDir('aivault-envfile-');
   try {
     fs.writeFileSync(path.join(dir, 'a.env'), 'export A=1\r\nB="two\nlines"\n# c\n');
     fs.writeFileSync(path.join(dir, 'b.env'), "A='3'\n");

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, FIXTURES, ROOT, runCli, tempVaultDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export { ROOT, BIN, runCli, tempVaultDir };
 export const FX = path.join(FIXTURES, 'exec');
@@ -80,7 +81,7 @@ export async function waitGone(pid: number, timeoutMs = 10_000): Promise<boolean
 }
 
 export function tmpDir(prefix = 'aivault-exec-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /** A vault holding the given secrets (stored through the real CLI). */

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadProfile } from '../../src/exec/profile.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function tree(files: Record<string, unknown>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-profile-'));
+  const root = tempDir('aivault-profile-');
   for (const [rel, content] of Object.entries(files)) {
     const p = path.join(root, rel);
     fs.mkdirSync(path.dirname(p), { recursive: true });

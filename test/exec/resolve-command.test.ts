@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveCommand } from '../../src/exec/resolve-command.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('PATH lookup like the shell', { skip: process.platform === 'win32' }, () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-path-'));
+  const root = tempDir('aivault-path-');
   try {
     const a = path.join(root, 'a');
     const b = path.join(root, 'b');

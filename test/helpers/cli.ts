@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
+import { tempDir } from './tmp.js';
 
 /** Repository root (tests are compiled to dist/test/...). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -18,7 +19,7 @@ export interface CliResult {
 
 /** A fresh, empty AIVAULT_DIR under the OS temp dir. */
 export function tempVaultDir(prefix = 'aivault-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   validateProvider,
 } from '../../src/registry/load.js';
 import { AivaultError } from '../../src/errors/aivault-error.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function base(): Record<string, any> {
   return {
@@ -172,7 +173,7 @@ test('error messages never echo a secret-looking template', () => {
 
 // --- loader (whole folder)
 function tempRegistry(files: Record<string, unknown>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-reg-'));
+  const dir = tempDir('aivault-reg-');
   for (const [name, json] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), typeof json === 'string' ? json : JSON.stringify(json));
   return dir;
 }

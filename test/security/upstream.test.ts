@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import { startFakeProvider, reply, type FakeProvider, type Reply } from '../helpers/fake-provider.js';
 import { runCli } from '../helpers/cli.js';
 import { attack, assertNoLeak, assertProviderSawSecretOnlyAt, errorCode, makeLab, sentinel, type Lab } from './helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let provider: FakeProvider;
 let lab: Lab;
@@ -222,7 +223,7 @@ test('SSRF: IP-literal hosts are refused at definition; dev overrides only accep
 });
 
 test('tokens: not granted capability, other provider, replay after the run, token of another run', async () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-sec-tok-'));
+  const work = tempDir('aivault-sec-tok-');
   const aFile = path.join(work, 'a.json');
   const release = path.join(work, 'release');
   try {

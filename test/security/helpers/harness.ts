@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { BIN, ROOT, runCli, tempVaultDir } from '../../helpers/cli.js';
 import type { FakeProvider } from '../../helpers/fake-provider.js';
 import { secretValuesOf } from '../../../src/auth/secret-values.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 export { BIN, ROOT };
 /** The compiled attacker child. */
@@ -33,7 +34,7 @@ export interface Lab {
 /** A vault with the given secrets stored through the real CLI. */
 export async function makeLab(provider: FakeProvider, secrets: Record<string, string>): Promise<Lab> {
   const dir = tempVaultDir('aivault-sec-');
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-sec-home-'));
+  const home = tempDir('aivault-sec-home-');
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
     AIVAULT_DIR: dir,
     HOME: home,
@@ -82,7 +83,7 @@ export interface AttackOpts {
 
 /** Run the attacker under `aivault exec`; resolves when the launcher exits. */
 export function attack(lab: Lab, opts: AttackOpts): Promise<AttackResult> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-sec-run-'));
+  const work = tempDir('aivault-sec-run-');
   const planFile = path.join(work, 'plan.json');
   const outFile = path.join(work, 'seen.json');
   fs.writeFileSync(planFile, JSON.stringify(opts.plan));
