@@ -3,6 +3,9 @@
  * `{"capability", "credential"?, "request": {"method", "path", "headers"?, "body"? | "bodyBase64"?}}`.
  * A `url` field anywhere the caller could name a destination → policy_violation; any other
  * unknown field or a wrong type → invalid_request.
+ * A body that is a JSON object or array, sent without a content-type, goes upstream as
+ * `application/json` (curl-style envelopes and `aivault invoke --body '{...}'` rarely name one, and
+ * JSON APIs answer 400/415 without it). A caller's content-type is never changed.
  */
 import { deny } from './errors.js';
 
@@ -62,8 +65,21 @@ export function parseEnvelope(raw: Buffer, maxBodyBytes: number): Envelope {
     body = Buffer.from(req.bodyBase64, 'base64');
   }
   if (body && body.length > maxBodyBytes) throw deny('body_too_large', 'request body exceeds the limit');
+  if (body && headers['content-type'] === undefined && isJsonDocument(body)) headers['content-type'] = 'application/json';
   const env: Envelope = { capability: json.capability, method: req.method.toUpperCase(), path: req.path, headers };
   if (json.credential !== undefined) env.credential = json.credential as string;
   if (body) env.body = body;
   return env;
+}
+
+/** True for a body that is a JSON object or array (bare scalars like `42` could be anything). */
+function isJsonDocument(body: Buffer): boolean {
+  const text = body.toString('utf8').trimStart();
+  if (!text.startsWith('{') && !text.startsWith('[')) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
