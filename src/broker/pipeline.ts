@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Catalog, Capability, Credential, ProviderDef } from '../registry/types.js';
 import { normalizePath } from '../policy/path.js';
 import { splitPathSlot } from '../policy/path-slot.js';
-import { checkCapability, coveringCapability, inferCapability, methodAllowed } from '../policy/capability.js';
+import { checkCapability, coveringCapability, inferCapability, methodAllowed, withApiRoot } from '../policy/capability.js';
 import { checkMethodOverride } from '../policy/method-override.js';
 import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/host.js';
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
@@ -157,6 +157,7 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   if (granted.length === 0)
     throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, method, n.path, granted) : ''}`);
   if (!n.ok) throw deny(n.code, n.reason);
+  n.path = withApiRoot(n.path, provDef?.apiRoot, ctx.catalog.capabilitiesOf(provider)); // SDKs with and without /v1 in the base URL
   rec.path = n.path;
   const m = inferCapability(method, n.path, granted);
   if (!m.ok) {

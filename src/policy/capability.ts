@@ -61,6 +61,19 @@ export function inferCapability(method: string, path: string, granted: Capabilit
   return { ok: false, code: pathMatched ? 'method_not_allowed' : 'capability_not_granted' };
 }
 
+/**
+ * Passthrough paths for a provider with an `apiRoot` (src/registry/api-root.ts): a path outside the
+ * root that no capability of the provider covers as written is read relative to the root
+ * (`/messages` → `/v1/messages` for Anthropic, what the Vercel AI SDK sends). A path inside the
+ * root, or one some capability covers (granted or not), is left alone, so the rewrite never
+ * changes which endpoint a request that could already match means. `path` is normalizePath output.
+ */
+export function withApiRoot(path: string, apiRoot: string | undefined, providerCaps: readonly Pick<Capability, 'pathPrefixes'>[]): string {
+  if (apiRoot === undefined || prefixMatches(path, apiRoot)) return path;
+  if (providerCaps.some((c) => matchingPrefix(path, c) !== undefined)) return path;
+  return path === '/' ? apiRoot : apiRoot + path;
+}
+
 /** Envelope mode: the capability is named; method first, then path (SPEC §6 order). */
 export function checkCapability(
   method: string,

@@ -86,6 +86,8 @@ export interface ProviderDef {
   capabilities: CapabilityDef[];
   /** Env vars for the child so official SDKs talk to the broker. Values may use {{baseUrl}} and {{token}}. */
   sdkEnv?: Record<string, string>;
+  /** Path all of the provider's API lives under (e.g. '/v1'); see src/registry/api-root.ts. */
+  apiRoot?: string;
   /** Extra header names/params this provider treats as auth-class (besides the auth spec's own). */
   authSlots?: { headers?: string[]; queryParams?: string[] };
   docs?: string;

@@ -5,6 +5,7 @@
  * Errors never quote template contents (a template could be mistyped with a real secret in it).
  */
 import { AivaultError } from '../errors/aivault-error.js';
+import { validateApiRoot } from './api-root.js';
 import type { AuthSpec, AuthStrategyName, CapabilityDef, CapabilityLimits, ProviderDef } from './types.js';
 import { validateStrategy } from './validate-strategies.js';
 
@@ -350,6 +351,7 @@ const PROVIDER_KEYS = [
   'hosts',
   'capabilities',
   'sdkEnv',
+  'apiRoot',
   'authSlots',
   'docs',
 ] as const;
@@ -400,6 +402,7 @@ export function validateProvider(json: unknown, file: string): ProviderDef {
 
   const def: ProviderDef = { provider, displayName, category, vaultSecrets, auth, hosts, capabilities };
   if (o.sdkEnv !== undefined) def.sdkEnv = validateSdkEnv(o.sdkEnv, file, 'sdkEnv');
+  if (o.apiRoot !== undefined) def.apiRoot = validateApiRoot(o.apiRoot, file);
   if (o.authSlots !== undefined) {
     const a = record(o.authSlots, file, 'authSlots');
     noUnknownKeys(a, ['headers', 'queryParams'], file, 'authSlots');

@@ -108,3 +108,19 @@ test('@anthropic-ai/sdk: message + streaming through the broker', async () => {
   assert.equal(msgs.length, 2);
   for (const q of msgs) assert.equal(q.headers['x-api-key'], ANTHROPIC_SECRET);
 });
+
+test('@anthropic-ai/sdk and the Vercel AI SDK (@ai-sdk/anthropic) both work unmodified in one run (issue 11 item 4)', async () => {
+  fake.reset();
+  fake.on('POST', '/v1/messages', anthropicMessages);
+  const r = await launch(['--allow', 'anthropic/messages', '--', NODE, fx('sdk-both-anthropic.mjs')], { env: { AIVAULT_DIR: vault, ...fake.devEnv() } }).done;
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout.toString()) as { official: string; aiSdk: string; aiSdkStreamed: string };
+  assert.deepEqual(out, { official: 'hello from fake anthropic', aiSdk: 'hello from fake anthropic', aiSdkStreamed: 'streamed' });
+  const msgs = fake.requests.filter((q) => q.method === 'POST');
+  assert.equal(msgs.length, 3);
+  for (const q of msgs) {
+    assert.equal(q.path, '/v1/messages', 'the upstream only ever sees the real API path');
+    assert.equal(q.headers['x-api-key'], ANTHROPIC_SECRET);
+  }
+  assert.ok(!r.stdout.toString().includes('SENTINEL') && !r.stderr.includes('SENTINEL'));
+});
