@@ -9,19 +9,19 @@ test('unknown command: one line, exit 2', async () => {
   assert.match(r.stderr, /unknown command 'frobnicate'/);
 });
 
-test('--help prints usage to stderr and exits 0', async () => {
+test('--help prints usage to stdout and exits 0', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0);
-  assert.match(r.stderr, /aivault exec/);
-  assert.equal(r.stdout, '');
+  assert.match(r.stdout, /aivault exec/);
+  assert.equal(r.stderr, '');
 });
 
 test('COMMAND --help prints that command\'s usage and exits 0 (exec included)', async () => {
-  for (const [cmd, want] of [['secrets', /aivault secrets create/], ['exec', /aivault exec \[--allow CAP\]/], ['credential', /--value-template/]] as const) {
+  for (const [cmd, want] of [['secrets', /aivault secrets create/], ['exec', /aivault exec \[options\] -- COMMAND/], ['credential', /--value-template/]] as const) {
     const r = await runCli([cmd, '--help']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, want);
-    assert.doesNotMatch(r.stderr, /aivault audit/);
+    assert.match(r.stdout, want);
+    assert.doesNotMatch(r.stdout, /aivault audit/);
   }
 });
 

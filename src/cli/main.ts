@@ -1,4 +1,5 @@
 import { AivaultError, isAivaultError } from '../errors/aivault-error.js';
+import { COMMAND_HELP } from './help.js';
 
 /** A command module: `run` returns the process exit code. */
 export interface CommandModule {
@@ -54,8 +55,10 @@ Exit codes: 0 ok, 1 error, 2 usage error; exec: the child's code, 124 timeout, 1
 126 not executable, 127 not found, 128+N killed by signal N.
 `;
 
-/** The usage lines of one command (for `aivault CMD --help`). */
+/** One command's usage and flags (for `aivault CMD --help`); src/cli/help.ts. */
 export function commandHelp(name: string): string {
+  const own = Object.prototype.hasOwnProperty.call(COMMAND_HELP, name) ? COMMAND_HELP[name] : undefined;
+  if (own !== undefined) return own;
   const lines = HELP.split('\n');
   const out: string[] = [];
   let inCmd = false;
@@ -72,7 +75,8 @@ export async function main(argv: string[]): Promise<number> {
   const isExec = name === 'exec';
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      process.stderr.write(HELP);
+      // --help is the data asked for: stdout, exit 0. No command at all is a usage error: stderr, 2.
+      (name === undefined ? process.stderr : process.stdout).write(HELP);
       return name === undefined ? 2 : 0;
     }
     if (name === '--version' || name === '-v') {
@@ -83,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!load) throw new AivaultError('usage', `unknown command '${name}' (see aivault --help)`);
     const own = rest.indexOf('--') === -1 ? rest : rest.slice(0, rest.indexOf('--'));
     if (own.includes('--help') || own.includes('-h')) {
-      process.stderr.write(commandHelp(name));
+      process.stdout.write(commandHelp(name));
       return 0;
     }
     const mod = await load();

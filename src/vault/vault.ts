@@ -121,7 +121,7 @@ export class Vault {
     if (p !== undefined && p !== '') return p;
     const typed = await promptHidden('aivault passphrase: ');
     if (typed !== undefined && typed !== '') return typed;
-    throw new AivaultError('vault_locked', 'the vault is passphrase-protected: set AIVAULT_PASSPHRASE, use --passphrase-stdin, or run in a terminal');
+    throw new AivaultError('vault_locked', 'the vault is passphrase-protected: set AIVAULT_PASSPHRASE or run in a terminal to be prompted');
   }
 
   /** vault.json, or undefined before first use. */

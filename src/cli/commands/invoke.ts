@@ -123,7 +123,14 @@ function send(port: number, token: string, envelope: string): Promise<number> {
         }
         process.stderr.write(`HTTP ${status}${res.statusMessage ? ' ' + res.statusMessage : ''}\n`);
         res.pipe(process.stdout, { end: false });
-        res.on('end', () => resolve(status >= 200 && status < 300 ? 0 : 1));
+        // On a terminal, end with a newline so the prompt does not stick to a JSON body; a pipe or
+        // file gets the body byte for byte.
+        let last = 0x0a;
+        res.on('data', (b: Buffer) => b.length > 0 && (last = b[b.length - 1]!));
+        res.on('end', () => {
+          if (last !== 0x0a && process.stdout.isTTY) process.stdout.write('\n');
+          resolve(status >= 200 && status < 300 ? 0 : 1);
+        });
         res.on('close', () => {
           if (res.complete) return;
           process.stderr.write('aivault: the response was cut off\n');
