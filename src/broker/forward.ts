@@ -32,12 +32,16 @@ export interface ForwardPlan {
   bodyState?: { tooLarge: boolean };
   /** mtls client certificate for the upstream connection */
   clientIdentity?: { cert: string; key: string };
+  /** oauth2: on a 401, send nothing to the caller and return {retry: true} (the caller retries once) */
+  retryOn401?: boolean;
 }
 
 export interface ForwardResult {
   status: number;
   bytes: number;
   code?: BrokerErrorCode;
+  /** the upstream answered 401 and plan.retryOn401 was set: nothing was written to the caller */
+  retry?: boolean;
 }
 
 /** Response bytes buffered for the caller before the upstream is paused. */
@@ -75,8 +79,13 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
       res.removeListener('drain', onDrain);
       resolve(r);
     };
+    let retry = false;
     const fail = (err: unknown): void => {
       if (done) return;
+      if (retry && !clientGone) {
+        finish({ status: 401, bytes: 0, retry: true });
+        return;
+      }
       const { code, message } = errorCodeOf(err, plan);
       if (decoder) decoder.destroy();
       if (clientGone) {
@@ -151,6 +160,11 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
       onResponseStart(c, statusCode, headers, statusMessage) {
         if (statusCode < 200) return; // 1xx informational: not relayed
         status = statusCode;
+        if (statusCode === 401 && plan.retryOn401) {
+          retry = true;
+          c.abort(new BrokerDenial('upstream_error', 'retrying after 401'));
+          return;
+        }
         const enc = String(headers['content-encoding'] ?? '').trim().toLowerCase();
         if (enc !== '' && enc !== 'identity') {
           decoder = makeDecoder(enc);

@@ -18,6 +18,7 @@ import { applyAuth } from '../auth/apply.js';
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD, amzDate, awsEncodePath, sha256Hex, signV4 } from '../auth/sigv4.js';
 import { hmacHeaders, type HmacSpec } from '../auth/hmac.js';
 import { deny } from './errors.js';
+import type { OAuthTokens } from './oauth.js';
 
 export type Body = Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
 
@@ -42,7 +43,14 @@ export interface Injected {
   headers: Record<string, string>;
   body: Body;
   clientIdentity?: ClientIdentity;
+  /** token values to redact from the response besides the credential's secrets (oauth2) */
+  extraRedact?: string[];
+  /** oauth2: after an upstream 401, force one refresh and return the headers for the single retry */
+  reauth?: () => Promise<{ headers: Record<string, string>; extraRedact: string[] }>;
 }
+
+/** oauth2 request bodies up to this size are buffered so the one retry after a 401 can replay them. */
+export const OAUTH_REPLAY_LIMIT = 1024 * 1024;
 
 /** Read a streamed body into memory, refusing more than `max` bytes. */
 export async function bufferBody(body: Body, max: number): Promise<Buffer | null> {
@@ -68,9 +76,31 @@ export function needsBufferedBody(spec: AuthSpec, host: string): boolean {
   return false;
 }
 
-export async function injectAuth(cred: Credential, fields: Record<string, string>, r: InjectInput, now = new Date()): Promise<Injected> {
+export async function injectAuth(cred: Credential, fields: Record<string, string>, r: InjectInput, now = new Date(), oauth?: OAuthTokens): Promise<Injected> {
   const spec = cred.auth;
   switch (spec.strategy) {
+    case 'oauth2': {
+      if (!oauth) throw deny('policy_violation', 'oauth2 is not available here');
+      const token = await oauth.accessToken(cred, fields);
+      // Replayable body: none, a buffer, or a declared length within the replay limit.
+      let body = r.body;
+      let replayable = body === null || Buffer.isBuffer(body);
+      if (!replayable && 'headers' in (body as IncomingMessage)) {
+        const cl = Number((body as IncomingMessage).headers['content-length']);
+        if (Number.isSafeInteger(cl) && cl <= Math.min(OAUTH_REPLAY_LIMIT, r.maxBody)) {
+          body = await bufferBody(body, Math.min(OAUTH_REPLAY_LIMIT, r.maxBody));
+          replayable = true;
+        }
+      }
+      const headers = { ...r.headers, authorization: `Bearer ${token}` };
+      const out: Injected = { path: r.path, query: r.query, headers, body, extraRedact: oauth.tokensOf(cred.id) };
+      if (replayable)
+        out.reauth = async () => {
+          const fresh = await oauth.accessToken(cred, fields, { force: true, stale: token });
+          return { headers: { ...r.headers, authorization: `Bearer ${fresh}` }, extraRedact: oauth.tokensOf(cred.id) };
+        };
+      return out;
+    }
     case 'aws-sigv4': {
       if (typeof spec.region !== 'string' || typeof spec.service !== 'string') throw deny('policy_violation', 'aws-sigv4 auth is misconfigured');
       const ak = fields.accessKeyId;

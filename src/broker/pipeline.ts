@@ -16,6 +16,7 @@ import { effectiveHosts, isWildcardPattern, pinnedHostAllowed } from '../policy/
 import { checkCallerHeaders, forwardableRequestHeaders } from '../policy/headers.js';
 import { checkCallerQuery, consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
 import { injectAuth, type ClientIdentity } from './inject.js';
+import type { OAuthTokens } from './oauth.js';
 import { authSlots, type AuthSlots } from '../auth/slots.js';
 import { deny } from './errors.js';
 import { consumeTokenHeaders, findToken, type FoundToken } from './token-extract.js';
@@ -45,6 +46,7 @@ export interface PipelineContext {
   limiter: RateLimiter;
   injections: InjectionCache;
   maxRequestBytes: number;
+  oauth?: OAuthTokens;
 }
 
 /** A request that passed every policy check, ready for forward(). */
@@ -59,6 +61,8 @@ export interface Approved {
   bodyState: { tooLarge: boolean };
   /** mtls: the client certificate presented on the upstream TLS connection */
   clientIdentity?: ClientIdentity;
+  /** oauth2: one forced refresh after an upstream 401; headers and redactor for the single retry */
+  reauth?: () => Promise<{ headers: Record<string, string>; redactor: StreamRedactor }>;
 }
 
 const BASE_TOKEN_HEADERS = ['authorization', 'x-api-key'];
@@ -335,17 +339,27 @@ async function finish(ctx: PipelineContext, rec: RequestRecord, r: Resolved): Pr
 
   // 9. auth
   const maxBody = r.cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
-  const out = await injectAuth(r.cred, inj.fields, { host, method: r.method, path: r.path, query: r.query, headers: fwd, body: r.body, maxBody });
+  const out = await injectAuth(r.cred, inj.fields, { host, method: r.method, path: r.path, query: r.query, headers: fwd, body: r.body, maxBody }, new Date(), ctx.oauth);
+  const redactorWith = (extra: string[] | undefined) => new StreamRedactor(extra && extra.length > 0 ? new RedactionSet([...inj.redaction.strings, ...extra]) : inj.redaction);
+  const reauth = out.reauth;
   return {
     target,
     method: r.method,
     path: out.query ? `${out.path}?${out.query}` : out.path,
     headers: out.headers,
     body: out.body,
-    redactor: new StreamRedactor(inj.redaction),
+    redactor: redactorWith(out.extraRedact),
     capability: r.cap,
     bodyState: r.bodyState,
     ...(out.clientIdentity ? { clientIdentity: out.clientIdentity } : {}),
+    ...(reauth
+      ? {
+          reauth: async () => {
+            const a = await reauth();
+            return { headers: a.headers, redactor: redactorWith(a.extraRedact) };
+          },
+        }
+      : {}),
   };
 }
 

@@ -18,8 +18,9 @@ import { readDevOverrides } from './dev-overrides.js';
 import { Upstream, type HostLookup } from './upstream.js';
 import { RateLimiter } from './rate-limit.js';
 import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
-import { forward } from './forward.js';
+import { forward, type ForwardPlan } from './forward.js';
 import { scrubText } from './scrub.js';
+import { OAuthTokens } from './oauth.js';
 
 export type { TokenGrant } from './tokens.js';
 
@@ -71,6 +72,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     limiter: new RateLimiter(),
     injections,
     maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_BODY,
+    oauth: new OAuthTokens(opts.catalog, upstream),
   };
   let port = 0;
   const scrub = (text: string): string => scrubText(text, (v) => tokens.knows(v), injections.known);
@@ -132,23 +134,22 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         throw deny('invalid_request', 'unknown broker endpoint (use /v/<provider>/... or POST /aivault/proxy)');
       }
       const limits = approved.capability.limits;
-      const r = await forward(
-        upstream,
-        {
-          target: approved.target,
-          method: approved.method,
-          path: approved.path,
-          headers: approved.headers,
-          body: approved.body,
-          redactor: approved.redactor,
-          idleTimeoutMs: idleMs,
-          ...(limits?.timeoutMs !== undefined ? { totalTimeoutMs: limits.timeoutMs } : {}),
-          ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
-          bodyState: approved.bodyState,
-          ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
-        },
-        res,
-      );
+      const plan: ForwardPlan = {
+        target: approved.target,
+        method: approved.method,
+        path: approved.path,
+        headers: approved.headers,
+        body: approved.body,
+        redactor: approved.redactor,
+        idleTimeoutMs: idleMs,
+        ...(limits?.timeoutMs !== undefined ? { totalTimeoutMs: limits.timeoutMs } : {}),
+        ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
+        bodyState: approved.bodyState,
+        ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
+      };
+      let r = await forward(upstream, { ...plan, retryOn401: approved.reauth !== undefined }, res);
+      // oauth2: one forced refresh and one retry after an upstream 401, never more
+      if (r.retry && approved.reauth) r = await forward(upstream, { ...plan, ...(await approved.reauth()) }, res);
       audit(rec, r.status, r.code, started, r.bytes);
     } catch (e) {
       const d = toDenial(e);
@@ -238,6 +239,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       tokens.revokeAll();
       injections.clear();
       unixServer?.close();
+      ctx.oauth?.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // in-flight responses get a moment to finish, then everything goes

@@ -36,7 +36,14 @@ Usage:
   aivault secrets detach --name NAME --workspace-id W [--group-id G]   # workspace/group -> global
   aivault credential create ID --provider P --secret NAME --host HOST
                          (--auth header --header-name H --value-template 'Bearer {{secret}}'
-                          | --auth query --query-param K | --auth basic | --auth path ...)
+                          | --auth query --query-param K | --auth basic | --auth path ...
+                          | --auth multi-header --header N='T'... | --auth multi-query --query N='T'...
+                          | --auth oauth2 --grant client_credentials|refresh_token --token-url URL
+                              --client-id-secret N [--client-secret-secret N] [--refresh-token-secret N] [--scope S]...
+                          | --auth aws-sigv4 --region R --service S --access-key-id-secret N
+                              --secret-access-key-secret N [--session-token-secret N]
+                          | --auth hmac --hmac-algorithm sha256|sha512 --hmac-header H [--hmac-template T]
+                          | --auth mtls --cert-secret N --key-secret N)
   aivault credential list [--all] [--json] | delete ID
   aivault capability list [--json] | describe ID
   aivault capability create ID --provider P --host HOST --method M... --path-prefix /p...

@@ -135,4 +135,10 @@ export interface Catalog {
   credentialsFor(provider: string): Credential[];
   /** Values for every field of the credential. Throws AivaultError `vault_locked` or `secret_not_found`. */
   resolveSecrets(credential: Credential): Promise<ResolvedSecret[]>;
+  /**
+   * oauth2 refresh-token rotation: run `fn` with the current value of the credential's secret for
+   * `field`, holding the vault lock, and store what it returns (undefined: unchanged). Optional:
+   * without it, rotated values live in the broker's memory for the run only.
+   */
+  updateSecret?(credential: Credential, field: string, fn: (current: string) => Promise<string | undefined>): Promise<string>;
 }

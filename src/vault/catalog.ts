@@ -174,6 +174,21 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
       }
       return out;
     },
+    async updateSecret(cred, field, fn) {
+      const name = cred.secrets[field];
+      if (name === undefined) throw new AivaultError('policy_violation', `credential '${cred.id}' has no secret for field '${field}'`);
+      const e = eph.get(name);
+      if (e !== undefined) {
+        // a run-only secret (--env-file / --from-env): rotated in memory for this run
+        const next = await fn(e);
+        if (next !== undefined) eph.set(name, next);
+        return next ?? e;
+      }
+      const meta = vault.findSecret(name, where);
+      if (meta?.pinnedProvider && meta.pinnedProvider !== cred.provider)
+        throw new AivaultError('policy_violation', `secret ${name} is pinned to provider '${meta.pinnedProvider}' and cannot be used by credential '${cred.id}'`);
+      return vault.updateSecretLocked(name, where, fn);
+    },
   };
   return catalog;
 }

@@ -69,6 +69,11 @@ export function validateCredentialInput(input: CredentialInput, registry: Regist
         if (!builtin.hosts.includes(h)) throw new AivaultError('usage', `${where}: host '${h}' is not one of provider '${provider}' hosts (${builtin.hosts.join(', ')})`);
       }
     }
+    if (auth.strategy === 'oauth2') {
+      const th = new URL(auth.tokenUrl).hostname;
+      if (!hosts.includes(th) && !(builtin?.hosts ?? []).includes(th))
+        throw new AivaultError('usage', `${where}: --token-url host '${th}' must be one of the credential's hosts (${hosts.join(', ')}) or its provider's`);
+    }
     return { id: input.id, provider, secrets: { ...input.secrets }, auth, hosts };
   });
 }

@@ -361,6 +361,31 @@ export class Vault {
   }
 
   /**
+   * Compare-and-swap under the vault lock (oauth2 refresh-token rotation): re-reads the most
+   * specific record for `name`, calls `fn` with its current value while still holding the lock,
+   * and atomically writes what `fn` returns (undefined or the same value: nothing is written).
+   * Concurrent processes are serialised by the lock, so each one sees the value the previous one
+   * wrote and no rotation is lost; a crash at any point leaves the old or the new record, whole.
+   */
+  async updateSecretLocked(name: string, where: ScopeQuery, fn: (current: string) => Promise<string | undefined>): Promise<string> {
+    checkSecretName(name);
+    const out = await this.write(async (m, kek) => {
+      const hit = this.findRecord(name, where);
+      if (!hit) throw new AivaultError('secret_not_found', `secret ${name} is not in the vault`);
+      const current = openRecord(hit.rec, kek, m.kekId, hit.file);
+      const next = await fn(current);
+      if (next === undefined || next === current) return { value: current, rotated: undefined };
+      checkValue(next);
+      const old = hit.rec;
+      const rec = sealRecord({ id: old.id, name, scope: old.scope, pinnedProvider: old.pinnedProvider, value: next, createdAt: old.createdAt }, kek, m.kekId);
+      this.writeRecord(hit.file, rec);
+      return { value: next, rotated: toMeta(rec, hit.file) };
+    });
+    if (out.rotated) this.emit({ event: 'secret.rotated', name, scope: scopeLabel(out.rotated.scope), pinnedProvider: out.rotated.pinnedProvider, source: 'oauth2-refresh' });
+    return out.value;
+  }
+
+  /**
    * Moves a secret to another scope (`secrets attach` / `detach`) without its value leaving the
    * vault layer: re-sealed under a fresh DEK with the new scope bound into the associated data, id,
    * pin and creation time kept. The new record is written before the old one is removed, so a

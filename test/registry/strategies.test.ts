@@ -40,3 +40,13 @@ test('shipped: aws (sigv4, bedrock + s3) and coinbase-exchange (hmac)', () => {
   const cb = reg.provider('coinbase-exchange')!;
   assert.equal(cb.auth.strategy, 'hmac');
 });
+
+test('shipped: google (gmail + calendar) and spotify use oauth2 with the token host among their hosts', () => {
+  const reg = loadRegistry();
+  for (const id of ['google', 'spotify']) {
+    const p = reg.provider(id)!;
+    assert.equal(p.auth.strategy, 'oauth2');
+    if (p.auth.strategy === 'oauth2') assert.ok(p.hosts.includes(new URL(p.auth.tokenUrl).hostname));
+  }
+  assert.ok(reg.capability('google/gmail-read') && reg.capability('google/calendar-read') && reg.capability('spotify/player'));
+});

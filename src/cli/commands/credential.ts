@@ -4,6 +4,7 @@ import { loadRegistry } from '../../registry/load.js';
 import { openVault } from '../../vault/open.js';
 import { openCatalog, type CredentialStatus } from '../../vault/catalog.js';
 import { withAuditedVault } from '../../vault/audited.js';
+import { AUTH_OPTIONS, authFromFlags, namesOwnSecrets, type AuthFlags } from './credential-auth.js';
 
 const SUBS = 'create, list or delete';
 
@@ -20,58 +21,6 @@ function secretsMap(list: string[]): Record<string, string> {
   return out;
 }
 
-interface AuthFlags {
-  auth?: string | undefined;
-  'header-name'?: string | undefined;
-  'value-template'?: string | undefined;
-  'query-param'?: string | undefined;
-  username?: string | undefined;
-  password?: string | undefined;
-  'path-prefix'?: string | undefined;
-}
-
-/** Builds an auth spec from flags; the validator (registry rules) checks the details. */
-function authSpec(f: AuthFlags, fields: string[]): unknown {
-  const only = fields.length === 1 ? `{{${fields[0]}}}` : undefined;
-  const template = f['value-template'] ?? only;
-  const unused = (names: Array<keyof AuthFlags>) => {
-    for (const n of names) {
-      if (f[n] === undefined) continue;
-      throw usage(f.auth === undefined ? `--${n} needs --auth (header, query, basic or path)` : `--${n} does not apply to --auth ${f.auth}`);
-    }
-  };
-  switch (f.auth) {
-    case undefined:
-      unused(['header-name', 'value-template', 'query-param', 'username', 'password', 'path-prefix']);
-      return undefined;
-    case 'header':
-      unused(['query-param', 'username', 'password', 'path-prefix']);
-      if (f['header-name'] === undefined) throw usage('--auth header needs --header-name NAME');
-      if (template === undefined) throw usage('--auth header needs --value-template (e.g. "Bearer {{secret}}")');
-      return { strategy: 'header', header: f['header-name'], template };
-    case 'query':
-      unused(['header-name', 'username', 'password', 'path-prefix']);
-      if (f['query-param'] === undefined) throw usage('--auth query needs --query-param NAME');
-      if (template === undefined) throw usage('--auth query needs --value-template (e.g. "{{secret}}")');
-      return { strategy: 'query', param: f['query-param'], template };
-    case 'basic': {
-      unused(['header-name', 'value-template', 'query-param', 'path-prefix']);
-      const two = fields.includes('username') && fields.includes('password');
-      return {
-        strategy: 'basic',
-        username: f.username ?? (two ? '{{username}}' : (only ?? '')),
-        password: f.password ?? (two ? '{{password}}' : ''),
-      };
-    }
-    case 'path':
-      unused(['header-name', 'value-template', 'query-param', 'username', 'password']);
-      if (f['path-prefix'] === undefined) throw usage('--auth path needs --path-prefix (e.g. "/bot{{secret}}")');
-      return { strategy: 'path', prefix: f['path-prefix'] };
-    default:
-      throw usage(`unsupported --auth '${f.auth}' for custom credentials (header, query, basic or path)`);
-  }
-}
-
 async function create(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
@@ -79,14 +28,8 @@ async function create(argv: string[]): Promise<number> {
       provider: { type: 'string' },
       secret: { type: 'string', multiple: true },
       host: { type: 'string', multiple: true },
-      auth: { type: 'string' },
-      'header-name': { type: 'string' },
-      'value-template': { type: 'string' },
-      'query-param': { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
-      'path-prefix': { type: 'string' },
       json: { type: 'boolean' },
+      ...AUTH_OPTIONS,
     },
     true,
   );
@@ -94,9 +37,9 @@ async function create(argv: string[]): Promise<number> {
   if (id === undefined) throw usage('credential create needs an ID');
   if (extra.length > 0) throw usage(`unexpected argument '${extra[0]}'`);
   if (values.provider === undefined) throw usage('credential create needs --provider P');
-  const secrets = secretsMap(values.secret ?? []);
-  if (Object.keys(secrets).length === 0) throw usage('credential create needs --secret NAME');
-  const auth = authSpec(values, Object.keys(secrets));
+  const given = secretsMap(values.secret ?? []);
+  if (Object.keys(given).length === 0 && !namesOwnSecrets(values.auth)) throw usage('credential create needs --secret NAME');
+  const { auth, secrets } = authFromFlags(values as AuthFlags, given);
   const cred = await withAuditedVault((v) =>
     v.createCredential({
       id,
