@@ -24,7 +24,7 @@ import type { TokenTable } from './tokens.js';
 import type { Upstream, UpstreamTarget } from './upstream.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseEnvelope } from './envelope.js';
-import { StreamRedactor } from './redactor.js';
+import { RedactionSet, StreamRedactor } from './redactor.js';
 import type { InjectionCache } from './injections.js';
 
 export { InjectionCache, type Injection } from './injections.js';
