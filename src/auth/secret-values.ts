@@ -3,7 +3,8 @@
  * for display redaction. Pure.
  *
  * For each non-empty field value: the raw value, its encodeURIComponent / RFC 3986 / form ('+')
- * encodings (upper- and lower-case hex), its path-segment encoding, and its base64/base64url.
+ * encodings (upper- and lower-case hex), its path-segment encoding, its base64 (padded and not)
+ * and base64url, its hex (lower and upper case), and its JSON string escaping (also with '\/').
  * With the auth spec also: the rendered templates (e.g. 'Bearer sk-…') and query values, and for
  * basic auth the base64 of 'user:pass' and the whole 'Basic …' value.
  * Result: de-duplicated, non-empty, longest first (so a redactor replaces the longest match first).
@@ -26,7 +27,9 @@ function forms(v: string): string[] {
   const seg = encodePathSegment(v);
   const b64 = Buffer.from(v, 'utf8').toString('base64');
   const b64url = Buffer.from(v, 'utf8').toString('base64url');
-  return [v, uri, rfc, form, seg, lowerHex(uri), lowerHex(rfc), lowerHex(form), lowerHex(seg), b64, b64url];
+  const hex = Buffer.from(v, 'utf8').toString('hex');
+  const json = JSON.stringify(v).slice(1, -1);
+  return [v, uri, rfc, form, seg, lowerHex(uri), lowerHex(rfc), lowerHex(form), lowerHex(seg), b64, b64.replace(/=+$/, ''), b64url, hex, hex.toUpperCase(), json, json.replace(/\//g, '\\/')];
 }
 
 function tryRender(fn: () => string): string | undefined {

@@ -3,12 +3,43 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { AuthSpec } from '../../src/registry/types.js';
 import { applyAuth, secretValuesOf, redactUrlForDisplay, plannedPathForDisplay, REDACTED } from '../../src/auth/index.js';
+import { StreamRedactor } from '../../src/broker/redactor.js';
+import { findLeak, leakForms, sentinel, sentinelShapeProblems } from '../helpers/leak-oracle.js';
 
-const S = 'sk-SENTINEL-abc/def+ghi=';
+// Not a multiple of 3 long, and its base64 has '+' and '/' (so base64 and base64url differ):
+// a sentinel whose encodings coincide cannot tell a missing form from a present one (issue 13).
+const S = 'sk-SENTINEL-abc/def+ghi=xx~x/?z';
+const SENTINELS = [S, sentinel('sv', 0), sentinel('sv', 1), sentinel('sv', 2)];
+
+test('the sentinels differ in length mod 3 and have base64 with + and / (base64 != base64url)', () => {
+  assert.deepEqual(new Set(SENTINELS.map((s) => s.length % 3)), new Set([0, 1, 2]));
+  for (const s of SENTINELS.slice(1)) assert.deepEqual(sentinelShapeProblems(s), [], s);
+  const b64 = Buffer.from(S).toString('base64');
+  assert.ok(b64.includes('+') && b64.includes('/') && b64.endsWith('='), b64);
+});
+
+for (const s of SENTINELS) {
+  test(`every form the independent oracle knows is redacted (${s.length % 3} mod 3: ${s.slice(0, 16)}…)`, () => {
+    const values = secretValuesOf({ secret: s });
+    for (const [name, form] of Object.entries(leakForms(s))) {
+      if (name === 'tail') continue; // a fragment, not an encoding the upstream would produce on its own
+      const text = `{"echo":"${form}","again":"${form}"}`;
+      const whole = new StreamRedactor(values);
+      const out = Buffer.concat([whole.push(Buffer.from(text)), whole.end()]).toString();
+      assert.equal(findLeak(out, { secret: s }), undefined, `${name} form survived: ${out}`);
+      // split one byte at a time: the held-back tail still catches it
+      const bytewise = new StreamRedactor(values);
+      const parts: Buffer[] = [];
+      for (const b of Buffer.from(text)) parts.push(bytewise.push(Buffer.from([b])));
+      parts.push(bytewise.end());
+      assert.equal(Buffer.concat(parts).toString(), out, `${name}: chunking changed the result`);
+    }
+  });
+}
 
 test('secretValuesOf lists raw and encoded forms, longest first, without duplicates or empties', () => {
   const v = secretValuesOf({ secret: S, empty: '' });
-  for (const f of [S, encodeURIComponent(S), 'sk-SENTINEL-abc%2Fdef%2Bghi%3D', 'sk-SENTINEL-abc%2fdef%2bghi%3d', Buffer.from(S).toString('base64'), Buffer.from(S).toString('base64url')])
+  for (const f of [S, encodeURIComponent(S), 'sk-SENTINEL-abc%2Fdef%2Bghi%3Dxx~x%2F%3Fz', 'sk-SENTINEL-abc%2fdef%2bghi%3dxx~x%2f%3fz', Buffer.from(S).toString('base64'), Buffer.from(S).toString('base64url')])
     assert.ok(v.includes(f), f);
   assert.ok(!v.includes(''));
   assert.equal(new Set(v).size, v.length);

@@ -20,7 +20,8 @@ let lab: Lab;
 
 before(async () => {
   provider = await startFakeProvider();
-  lab = await makeLab(provider, { OPENAI_API_KEY: sentinel('openai'), GEMINI_API_KEY: sentinel('gemini') });
+  // the OpenAI key is reflected into a header NAME below, so it holds only header-name bytes
+  lab = await makeLab(provider, { OPENAI_API_KEY: sentinel('openai', undefined, { headerName: true }), GEMINI_API_KEY: sentinel('gemini') });
 });
 after(async () => {
   lab.cleanup();

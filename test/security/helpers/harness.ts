@@ -4,23 +4,19 @@
  * running the malicious child (test/security/children/attacker.ts) with a plan.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { BIN, ROOT, runCli, tempVaultDir } from '../../helpers/cli.js';
 import type { FakeProvider } from '../../helpers/fake-provider.js';
-import { secretValuesOf } from '../../../src/auth/secret-values.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { findLeak, secretForms, sentinel } from '../../helpers/leak-oracle.js';
+import { registerSensitive } from '../../helpers/suite-registry.js';
 
-export { BIN, ROOT };
+export { BIN, ROOT, secretForms, sentinel };
 /** The compiled attacker child. */
 export const ATTACKER = path.join(ROOT, 'dist', 'test', 'security', 'children', 'attacker.js');
-
-export function sentinel(tag: string): string {
-  return `sk-SENTINEL-${tag}-${randomBytes(12).toString('hex')}`;
-}
 
 export interface Lab {
   dir: string;
@@ -41,6 +37,7 @@ export async function makeLab(provider: FakeProvider, secrets: Record<string, st
     ...provider.devEnv(),
     ...extra,
   });
+  registerSensitive(...Object.values(secrets));
   for (const [name, value] of Object.entries(secrets)) {
     const r = await runCli(['secrets', 'create', '--name', name, '--value-stdin'], { env: env(), input: value });
     if (r.code !== 0) throw new Error(`secrets create ${name}: ${r.stderr}`);
@@ -112,6 +109,8 @@ export function attack(lab: Lab, opts: AttackOpts): Promise<AttackResult> {
       }
       fs.rmSync(work, { recursive: true, force: true });
       const seen = { env: {}, environ: null, files: {}, results: [], cli: [], ...(JSON.parse(seenText) as object) } as AttackResult['seen'];
+      // the suite-wide audit scan checks no audit file ever holds this run's token
+      registerSensitive(seen.env.AIVAULT_TOKEN);
       const stdout = Buffer.concat(out).toString('latin1');
       const stderr = Buffer.concat(err).toString('latin1');
       resolve({
@@ -130,25 +129,13 @@ export function attack(lab: Lab, opts: AttackOpts): Promise<AttackResult> {
   });
 }
 
-/** Every on-the-wire form of each secret (raw, URL-encodings, base64, base64url, hex). */
-export function secretForms(secrets: Record<string, string>): string[] {
-  const out = new Set<string>();
-  for (const v of Object.values(secrets)) {
-    for (const f of secretValuesOf({ secret: v })) out.add(f);
-    out.add(Buffer.from(v).toString('hex'));
-    // the distinctive random tail alone, in case a transformation kept only part of it
-    const tail = /[0-9a-f]{24}$/.exec(v)?.[0];
-    if (tail) out.add(tail);
-  }
-  return [...out];
-}
-
-/** Assert no form of any secret occurs in `text`. */
+/**
+ * Assert no form of any secret occurs in `text`. The forms come from the independent oracle
+ * (test/helpers/leak-oracle.ts), never from src/.
+ */
 export function assertNoLeak(text: string, secrets: Record<string, string>, where = 'child-observable output'): void {
-  const lower = text.toLowerCase();
-  for (const f of secretForms(secrets)) {
-    assert.ok(!text.includes(f) && !lower.includes(f.toLowerCase()), `a secret form leaked into ${where}: ${f.slice(0, 16)}…`);
-  }
+  const leak = findLeak(text, secrets);
+  assert.ok(!leak, leak && `the ${leak.form} form of ${leak.secret} leaked into ${where}`);
 }
 
 /** Assert the fake provider never received any form of a secret in a request to a host other than `allowedHost`. */
