@@ -24,10 +24,12 @@ function decodedSegments(path: string): string[] {
 }
 
 test('normalisation is idempotent', () => {
+  let accepted = 0;
   fc.assert(
     fc.property(rawTarget, (raw) => {
       const r = normalizePath(raw);
       if (!r.ok) return;
+      accepted++;
       const again = normalizePath(r.path);
       assert.ok(again.ok);
       if (again.ok) assert.equal(again.path, r.path);
@@ -36,13 +38,16 @@ test('normalisation is idempotent', () => {
     }),
     { numRuns: RUNS },
   );
+  assert.ok(accepted >= 300, `only ${accepted} of ${RUNS} generated inputs were accepted`);
 });
 
 test('accepted paths carry no dot segment, backslash, NUL, %25, empty segment or raw non-ASCII', () => {
+  let accepted = 0;
   fc.assert(
     fc.property(rawTarget, (raw) => {
       const r = normalizePath(raw);
       if (!r.ok) return;
+      accepted++;
       assert.ok(r.path.startsWith('/'));
       assert.ok(!/[\\\u0000 #?]/.test(r.path), r.path);
       assert.ok(!/[^\x21-\x7e]/.test(r.path), r.path);
@@ -60,11 +65,13 @@ test('accepted paths carry no dot segment, backslash, NUL, %25, empty segment or
     }),
     { numRuns: RUNS },
   );
+  assert.ok(accepted >= 300, `only ${accepted} of ${RUNS} generated inputs were accepted`);
 });
 
 test('a normalised path matched by prefixMatches starts with the prefix at a segment boundary', () => {
   const seg = fc.constantFrom('v1', 'chat', 'completions', 'completionsX', 'models', 'a', 'a%20b', '~x', 'v1beta');
   const prefixArb = fc.tuple(fc.array(seg, { minLength: 0, maxLength: 3 }), fc.boolean()).map(([s, slash]) => '/' + s.join('/') + (slash && s.length ? '/' : ''));
+  let accepted = 0;
   fc.assert(
     fc.property(rawTarget, prefixArb, fc.array(seg, { maxLength: 4 }), (raw, pre, tail) => {
       for (const candidate of [raw, pre.replace(/\/$/, '') + '/' + tail.join('/'), pre.replace(/\/$/, '') + tail.join('')]) {
@@ -73,11 +80,13 @@ test('a normalised path matched by prefixMatches starts with the prefix at a seg
         if (!prefixMatches(r.path, pre)) continue;
         const base = pre.length > 1 && pre.endsWith('/') ? pre.slice(0, -1) : pre;
         if (base === '/') continue;
+        accepted++;
         assert.ok(r.path === base || r.path.startsWith(base + '/'), `${r.path} vs ${pre}`);
       }
     }),
     { numRuns: RUNS },
   );
+  assert.ok(accepted >= 1_000, `only ${accepted} of ${RUNS} generated inputs were accepted`);
 });
 
 test('prefix matching agrees with a segment-list model', () => {
@@ -94,6 +103,7 @@ test('prefix matching agrees with a segment-list model', () => {
 });
 
 test('an encoded arbitrary string is one opaque segment that survives normalisation unchanged', () => {
+  let accepted = 0;
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), (s) => {
       const seg = encodePathSegment(s);
@@ -106,12 +116,15 @@ test('an encoded arbitrary string is one opaque segment that survives normalisat
         return;
       }
       assert.equal(r.path.split('/').length, 4);
+      accepted++;
     }),
     { numRuns: RUNS },
   );
+  assert.ok(accepted >= 2_000, `only ${accepted} of ${RUNS} generated inputs were accepted`);
 });
 
 test('normalizePath never throws and every accepted path matches itself and the root prefix', () => {
+  let accepted = 0;
   fc.assert(
     fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }).map((s) => '/' + s), rawTarget), (raw) => {
       const r = normalizePath(raw);
@@ -121,7 +134,9 @@ test('normalizePath never throws and every accepted path matches itself and the 
       }
       assert.equal(prefixMatches(r.path, r.path), true, r.path);
       assert.equal(prefixMatches(r.path, '/'), true, r.path);
+      accepted++;
     }),
     { numRuns: RUNS },
   );
+  assert.ok(accepted >= 400, `only ${accepted} of ${RUNS} generated inputs were accepted`);
 });
