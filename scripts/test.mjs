@@ -2,6 +2,10 @@
 // Node 20's runner takes no globs, so the files are listed here. Optional arg: a subfolder.
 // The suite runs with a private TMPDIR; anything named aivault-* left in it afterwards is a test
 // that did not clean up: it is listed and the run fails.
+// Suite-wide audit scan (issue 13): every test-file process loads dist/test/helpers/suite-preload.js,
+// and the run shares one dir (AIVAULT_TEST_SUITE_DIR, outside the private TMPDIR) where tests
+// register tokens/secrets and audit files are archived; after all files ran,
+// dist/test/suite/audit-scan.final.js scans every archived audit line for every registered value.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +22,17 @@ const files = [];
 })(root);
 files.sort();
 const tmp = mkdtempSync(join(tmpdir(), 'suite-tmp-'));
-const env = { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp };
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+const suite = mkdtempSync(join(tmpdir(), 'suite-audit-'));
+const env = {
+  ...process.env,
+  TMPDIR: tmp,
+  TMP: tmp,
+  TEMP: tmp,
+  AIVAULT_TEST_SUITE_DIR: suite,
+  AIVAULT_TEST_SUITE_FULL: process.argv[2] ? '0' : '1',
+};
+const preload = ['--import', './' + join('dist', 'test', 'helpers', 'suite-preload.js')];
+const r = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
 let status = r.status ?? 1;
 const left = readdirSync(tmp).filter((n) => n.startsWith('aivault-'));
 if (left.length > 0) {
@@ -35,5 +48,8 @@ if (left.length > 0) {
   }
   status = status || 1;
 }
+const scan = spawnSync(process.execPath, ['--test', join('dist', 'test', 'suite', 'audit-scan.final.js')], { stdio: 'inherit', env });
+status = status || (scan.status ?? 1);
 rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+rmSync(suite, { recursive: true, force: true, maxRetries: 3 });
 process.exit(status);
