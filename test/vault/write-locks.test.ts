@@ -110,6 +110,16 @@ const CASES: Case[] = [
     check: async (v) => assert.deepEqual(v.listCustomCapabilities(), []),
   },
   {
+    name: 'init (switching the key provider of a vault without secrets)',
+    setup: async (v) => void (await v.deleteSecret('SEED_KEY')),
+    write: (v) => v.init({ type: 'file' }),
+    check: async (v) => {
+      assert.equal((await v.status()).provider, 'file');
+      await v.createSecret('AFTER_INIT', 'x');
+      assert.equal(await v.getSecretValue('AFTER_INIT'), 'x');
+    },
+  },
+  {
     name: 'rotate-master',
     write: (v) => v.rotateMaster(),
     check: async (v, dir) => {
