@@ -7,9 +7,14 @@ export interface AuditEvent {
 
 /** Where broker, exec and CLI send audit events. `ts` is added by the sink. */
 export interface AuditSink {
+  /** Queue one event; cheap, never throws, never waits for the disk. */
   append(event: AuditEvent): void;
   /** Write out and fsync everything appended so far. */
   flush(): Promise<void>;
   /** Same as flush, synchronously (no thread-pool round trips: for the launcher's start and exit). */
   flushSync?(): void;
+  /** Set once a group of lines could not be written: the log is unavailable from then on (fail closed). */
+  readonly failure?: Error | undefined;
+  /** Called once, when `failure` is first set. */
+  onFailure?(cb: (err: Error) => void): void;
 }
