@@ -34,6 +34,8 @@ export interface ForwardPlan {
   clientIdentity?: { cert: string; key: string };
   /** oauth2: on a 401, send nothing to the caller and return {retry: true} (the caller retries once) */
   retryOn401?: boolean;
+  /** response bytes sent so far, kept current (the audit line of an aborted request reads it) */
+  progress?: { bytes: number };
 }
 
 export interface ForwardResult {
@@ -130,6 +132,7 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
     const emit = (out: Buffer): boolean => {
       if (out.length === 0) return true;
       bytes += out.length;
+      if (plan.progress) plan.progress.bytes = bytes;
       if (plan.maxResponseBytes !== undefined && bytes > plan.maxResponseBytes) {
         abort(new BrokerDenial('upstream_error', 'the upstream response exceeds the capability size limit'));
         return true;

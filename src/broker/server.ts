@@ -39,6 +39,9 @@ export interface BrokerOptions {
   /** Also serve on this unix socket (`--sandbox-net=broker`: the door a relay inside the sandbox
    *  uses). Its peers are the launcher's own sandbox, not network peers; the Host check still applies. */
   unixSocket?: string;
+  /** The run this broker serves (exec serves one): request lines carry it even when the request
+   *  was refused before a token was found (SPEC §7a). */
+  runId?: string;
 }
 
 export interface Broker {
@@ -55,7 +58,9 @@ export interface Broker {
 const DEFAULT_MAX_BODY = 100 * 1024 * 1024;
 const DEFAULT_IDLE_MS = 120_000;
 /** Codes that mean "refused" rather than "tried and the upstream failed". */
-const UPSTREAM_CODES = new Set<BrokerErrorCode>(['upstream_error', 'upstream_timeout']);
+const UPSTREAM_CODES = new Set<AuditCode>(['upstream_error', 'upstream_timeout']);
+/** `code` of a request line: a broker error code, or client_aborted (the caller went away). */
+type AuditCode = BrokerErrorCode | 'client_aborted';
 
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const dev = readDevOverrides(opts.env);
@@ -79,10 +84,15 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   let allowedHosts: Set<string> = new Set();
   const unixPeers = new WeakSet<Socket>();
 
-  const audit = (rec: RequestRecord, status: number, code: BrokerErrorCode | undefined, started: number, bytes: number): void => {
-    const decision = code === undefined || UPSTREAM_CODES.has(code) ? 'allow' : 'deny';
+  /** Requests in flight: each one's "write my line now" (run at close, so none is lost). */
+  const open = new Set<() => void>();
+  /** Bytes a connection had read before its current request (for requestBytes on keep-alive). */
+  const readBefore = new WeakMap<import('node:net').Socket, number>();
+
+  const audit = (rec: RequestRecord, status: number, code: AuditCode | undefined, started: number, bytes: number, extra?: { forwarded: boolean; requestBytes: number }): void => {
+    const decision = code === undefined || UPSTREAM_CODES.has(code) || (extra?.forwarded ?? false) ? 'allow' : 'deny';
     // a broker in exec/invoke serves one run: lines refused before a token was found are its too
-    const runId = rec.runId ?? tokens.soleRunId();
+    const runId = rec.runId ?? opts.runId ?? tokens.soleRunId();
     if (runId !== undefined) {
       let s = stats.get(runId);
       if (!s) stats.set(runId, (s = { requests: 0, denied: 0 }));
@@ -103,6 +113,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         code: code ?? null,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         bytes,
+        ...(extra ? { requestBytes: extra.requestBytes } : {}),
       });
     } catch {
       // an audit sink failure must not take the request down; the sink reports its own errors
@@ -113,7 +124,38 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     const started = performance.now();
     const rec: RequestRecord = { method: req.method ?? 'GET' };
     const url = req.url ?? '/';
+    // Exactly one line per request (SPEC §7): the first of "answered" and "cut" writes it. A
+    // caller that goes away mid-upload or mid-download is logged as client_aborted with the
+    // bytes so far, also when the forward never settles.
+    const sock = req.socket;
+    const readAtStart = readBefore.get(sock) ?? 0;
+    const progress = { bytes: 0 };
+    let logged = false;
+    let aborted = false;
+    let forwarded = false;
+    const line = (status: number, code: AuditCode | undefined, bytes: number): void => {
+      if (logged) return;
+      logged = true;
+      open.delete(cut);
+      readBefore.set(sock, sock.bytesRead);
+      if (!aborted) return audit(rec, status, code, started, bytes);
+      audit(rec, res.headersSent ? res.statusCode : 499, 'client_aborted', started, Math.max(bytes, progress.bytes), {
+        forwarded,
+        requestBytes: Math.max(0, sock.bytesRead - readAtStart),
+      });
+    };
+    const cut = (): void => {
+      aborted = true;
+      line(0, undefined, progress.bytes);
+    };
+    open.add(cut);
+    res.once('close', () => {
+      if (logged || res.writableFinished) return;
+      aborted = true;
+      setImmediate(cut); // a forward that is settling gets its turn first
+    });
     try {
+      if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
       // DNS rebinding / remote peers
       const peer = req.socket.remoteAddress ?? '';
       const host = (req.headers.host ?? '').toLowerCase();
@@ -134,6 +176,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         throw deny('invalid_request', 'unknown broker endpoint (use /v/<provider>/... or POST /aivault/proxy)');
       }
       const limits = approved.capability.limits;
+      if (aborted) return cut(); // the caller left while the request was being checked: nothing goes upstream
+      if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
+      forwarded = true;
       const plan: ForwardPlan = {
         target: approved.target,
         method: approved.method,
@@ -146,16 +191,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
         bodyState: approved.bodyState,
         ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
+        progress,
       };
       let r = await forward(upstream, { ...plan, retryOn401: approved.reauth !== undefined }, res);
       // oauth2: one forced refresh and one retry after an upstream 401, never more
       if (r.retry && approved.reauth) r = await forward(upstream, { ...plan, ...(await approved.reauth()) }, res);
-      audit(rec, r.status, r.code, started, r.bytes);
+      line(r.status, r.code, r.bytes);
     } catch (e) {
       const d = toDenial(e);
       if (!req.complete) res.shouldKeepAlive = false; // do not read a refused body to the end
       sendError(res, d.code, scrub(d.message));
-      audit(rec, BROKER_ERROR_STATUS[d.code], d.code, started, 0);
+      line(BROKER_ERROR_STATUS[d.code], d.code, 0);
     }
   };
 
@@ -247,6 +293,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       t.unref();
       await closed;
       clearTimeout(t);
+      // requests still open when the run ends are cut: their lines are written before run.ended
+      for (const c of [...open]) c();
       await upstream.close();
     },
   };

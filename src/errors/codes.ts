@@ -24,6 +24,7 @@ export const BROKER_ERROR_STATUS = {
   redirect_blocked: 502,
   upstream_timeout: 504,
   vault_locked: 503,
+  audit_unavailable: 503,
 } as const;
 
 export type BrokerErrorCode = keyof typeof BROKER_ERROR_STATUS;

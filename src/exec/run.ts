@@ -131,7 +131,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     if (sandboxDir) fs.mkdirSync(sandboxDir, { mode: 0o700 });
     const unixSocket = opts.sandbox?.net === 'broker' ? path.join(sandboxDir!, 'broker.sock') : undefined;
     try {
-      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env, ...(unixSocket ? { unixSocket } : {}) });
+      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env, runId, ...(unixSocket ? { unixSocket } : {}) });
     } catch (e) {
       if (isAivaultError(e)) throw e;
       throw new AivaultError('exec_setup', `cannot start the broker: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -182,6 +182,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       throw new AivaultError('exec_setup', `${why}; refusing to run without an audit trail (AIVAULT_DISABLE_DISK_LOGS=1 turns disk logging off)`);
     }
     state.started = true;
+    // Fail closed mid-run (SPEC §7): the broker refuses requests from now on; say so once.
+    state.audit.onFailure?.((err) => {
+      state.auditFailedMidRun ??= err.message.split('\n')[0];
+      ctx.stderr(`aivault: ${state.auditFailedMidRun}; the broker refuses further requests (audit_unavailable)`);
+    });
   } catch (e) {
     await teardown({ exitCode: EXIT_LAUNCHER, signal: null });
     throw e;
@@ -226,9 +231,12 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const ownGroup = process.platform !== 'win32' && !ctx.stdinIsTTY;
   const watchdog = ownGroup && sup.pid !== undefined ? startWatchdog(sup.pid) : undefined;
   const outcome = await ended;
+  // The audit log failed while the child ran: a run that "succeeded" did so partly unaudited, so
+  // it exits 125; a child that failed keeps its own code (README: audit).
+  if (state.auditFailedMidRun !== undefined && outcome.exitCode === 0) outcome.exitCode = EXIT_LAUNCHER;
   await teardown({ exitCode: outcome.exitCode, signal: outcome.signal });
   watchdog?.standDown();
-  if (state.auditError) ctx.stderr(`aivault: warning: ${state.auditError}; this run's audit events were not recorded`);
+  if (state.auditError && state.auditFailedMidRun === undefined) ctx.stderr(`aivault: warning: ${state.auditError}; this run's audit events were not recorded`);
   removeExitHook();
   sup.dispose();
   process.removeListener('uncaughtException', onUncaught);

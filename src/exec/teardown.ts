@@ -17,6 +17,8 @@ export interface TeardownState {
   tempDir?: string | undefined;
   /** set when the audit log could not be written (the caller reports it: never silently lost) */
   auditError?: string | undefined;
+  /** set when the audit log failed during the run (the broker then refused requests) */
+  auditFailedMidRun?: string | undefined;
 }
 
 export interface RunEnd {

@@ -64,8 +64,8 @@ export async function run(argv: string[]): Promise<number> {
   const method = (values.method ?? cap.methods[0] ?? 'GET').toUpperCase();
   const path = values.path ?? cap.pathPrefixes[0] ?? '/';
 
-  const broker = await startBroker({ catalog, audit, env: process.env });
   const runId = randomUUID();
+  const broker = await startBroker({ catalog, audit, env: process.env, runId });
   const started = Date.now();
   audit.append({ event: 'run.started', runId, command: 'invoke', capabilities: [cap.id] });
   let exitCode = 1;
