@@ -52,7 +52,7 @@ Usage:
   aivault exec [--allow CAP]... [--credential ID] [--env-file PATH]... [--from-env NAME]...
                [--pass-env NAME]... [--set-env NAME=VALUE]... [--timeout DURATION]
                [--workspace-id W] [--group-id G] [--profile NAME] [--quiet] -- COMMAND [ARGS...]
-  aivault audit [--limit N] [--run RUN_ID] [--json]
+  aivault audit [--limit N] [--run RUN_ID] [--json] [--follow]
   aivault demo
 
 Environment: AIVAULT_DIR (vault root, default ~/.aivault/vault), AIVAULT_PASSPHRASE,

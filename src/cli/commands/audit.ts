@@ -1,6 +1,8 @@
 /**
- * `aivault audit [--limit N] [--run RUN_ID] [--json]` — newest events first (default 50).
+ * `aivault audit [--limit N] [--run RUN_ID] [--json] [--follow]` — newest events first (default 50).
  * Table on stdout (the data this command exists to print); `--json` prints one JSON array.
+ * `--follow`: a live tail, oldest first: the last N events (default 10), then each event as it
+ * lands (one row, or one JSON object per line with --json), until SIGINT/SIGTERM (exit 0).
  * Notes (e.g. unreadable lines skipped) go to stderr.
  */
 import { parse, usage } from '../args.js';
@@ -10,19 +12,59 @@ import { readAudit } from '../../audit/read.js';
 import type { AuditEvent } from '../../audit/types.js';
 
 const DEFAULT_LIMIT = 50;
+const FOLLOW_BACKLOG = 10;
+
+async function follow(backlog: number, runId: string | undefined, asJson: boolean): Promise<number> {
+  const { followAudit } = await import('../../audit/follow.js');
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // a closed pipe (`| head`) ends the tail quietly
+  process.stdout.on('error', stop);
+  let skipped = 0;
+  try {
+    await followAudit(auditDirFromEnv(process.env), {
+      backlog,
+      ...(runId !== undefined ? { runId } : {}),
+      signal: ac.signal,
+      onEvent: (ev) => {
+        if (ac.signal.aborted) return;
+        process.stdout.write(asJson ? JSON.stringify(ev) + '\n' : formatRow(ev) + '\n');
+      },
+      onSkip: () => {
+        skipped++;
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+  if (skipped > 0) info(`aivault: skipped ${skipped} unreadable audit line${skipped === 1 ? '' : 's'}`);
+  return 0;
+}
+
+/** One event as a row of fixed-width columns (the tail cannot know later rows' widths). */
+export function formatRow(ev: AuditEvent): string {
+  const ts = typeof ev.ts === 'string' ? ev.ts : '-';
+  const run = typeof ev.runId === 'string' ? ev.runId : '-';
+  return clean(`${ts.padEnd(24)}  ${ev.event.padEnd(14)}  ${run.padEnd(36)}  ${formatDetail(ev)}`).trimEnd();
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     limit: { type: 'string' },
     run: { type: 'string' },
     json: { type: 'boolean' },
+    follow: { type: 'boolean', short: 'f' },
   });
-  let limit = DEFAULT_LIMIT;
+  let limit = values.follow ? FOLLOW_BACKLOG : DEFAULT_LIMIT;
   if (values.limit !== undefined) {
-    if (!/^[1-9][0-9]{0,8}$/.test(values.limit)) throw usage('--limit must be a positive integer');
+    if (!(values.follow ? /^(0|[1-9][0-9]{0,8})$/ : /^[1-9][0-9]{0,8}$/).test(values.limit)) throw usage('--limit must be a positive integer');
     limit = Number(values.limit);
   }
   if (values.run !== undefined && values.run.trim() === '') throw usage('--run needs a run id');
+  if (values.follow) return follow(limit, values.run, values.json === true);
 
   let skipped = 0;
   const events = readAudit(auditDirFromEnv(process.env), {
