@@ -4,6 +4,7 @@ const MODULES: Record<string, () => Promise<{ bench(): Promise<void> }>> = {
   vault: () => import('./vault.js'),
   broker: () => import('./broker.js'),
   exec: () => import('./exec.js'),
+  audit: () => import('./audit.js'),
 };
 
 const only = process.argv[2];
