@@ -137,6 +137,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (logged) return;
       logged = true;
       open.delete(cut);
+      // the caller vanished mid-upload: its body stream failed before the socket's close event
+      if (!aborted && req.destroyed && !req.complete && !res.headersSent) aborted = true;
       readBefore.set(sock, sock.bytesRead);
       if (!aborted) return audit(rec, status, code, started, bytes);
       audit(rec, res.headersSent ? res.statusCode : 499, 'client_aborted', started, Math.max(bytes, progress.bytes), {
