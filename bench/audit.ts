@@ -18,7 +18,8 @@ import path from 'node:path';
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '../..');
 const TLS = path.join(ROOT, 'fixtures', 'tls');
-const BIN = path.join(ROOT, 'bin', 'aivault.js');
+/** AIVAULT_SOAK_BIN: soak another build's launcher (e.g. a checkout from before issue 14) */
+const BIN = process.env.AIVAULT_SOAK_BIN ?? path.join(ROOT, 'bin', 'aivault.js');
 const HOST = 'api.example-custom.test';
 const SECRET = 'bench-SENTINEL-secret-0123456789';
 type Msg = Record<string, unknown> & { type: string };
