@@ -61,6 +61,9 @@ export async function run(argv: string[]): Promise<number> {
     const known = registry.capabilities.map((c) => c.id);
     throw new AivaultError('capability_not_found', `unknown capability '${capId}'${didYouMean(capId, [...known, ...own])} (see aivault capability list)`);
   }
+  // several choices: ask instead of picking one silently
+  if (values.method === undefined && cap.methods.length > 1) throw usage(`${cap.id} allows ${cap.methods.join(', ')}: give --method (one of them)`);
+  if (values.path === undefined && cap.pathPrefixes.length > 1) throw usage(`${cap.id} covers ${cap.pathPrefixes.join(', ')}: give --path (under one of them)`);
   const method = (values.method ?? cap.methods[0] ?? 'GET').toUpperCase();
   const path = values.path ?? cap.pathPrefixes[0] ?? '/';
 
