@@ -1,3 +1,4 @@
+import { normalizeHostInput } from '../registry/host-input.js';
 import { AivaultError } from '../errors/aivault-error.js';
 import {
   validateAuthSpec,
@@ -61,7 +62,7 @@ export function validateCredentialInput(input: CredentialInput, registry: Regist
     else if (builtin) auth = validateAuthSpec(builtin.auth, where, fields, 'auth (the provider\'s)');
     else throw new AivaultError('usage', `${where}: --auth is required for custom provider '${provider}'`);
     let hosts: string[];
-    if (input.hosts !== undefined && input.hosts.length > 0) hosts = validateHosts(input.hosts, where, 'hosts');
+    if (input.hosts !== undefined && input.hosts.length > 0) hosts = validateHosts(input.hosts.map(normalizeHostInput), where, 'hosts');
     else if (builtin) hosts = [...builtin.hosts];
     else throw new AivaultError('usage', `${where}: --host is required for custom provider '${provider}'`);
     if (builtin) {
@@ -91,7 +92,7 @@ export function validateCapabilityInput(input: CapabilityInput, registry: Regist
     const def = validateCapabilityDef(
       {
         id,
-        hosts: input.hosts,
+        hosts: input.hosts.map(normalizeHostInput),
         methods: input.methods.map((m) => m.toUpperCase()),
         pathPrefixes: input.pathPrefixes,
         ...(input.description !== undefined ? { description: input.description } : {}),
