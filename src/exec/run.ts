@@ -20,6 +20,7 @@ import type { ExecOptions } from './options.js';
 import { resolveCommand } from './resolve-command.js';
 import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
 import { checkChildVars } from './child-vars.js';
+import { refuseInsideRun } from './nested.js';
 import { knownCapabilityIds } from '../registry/suggest.js';
 import { checkCredentials, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
 import { Supervisor } from './supervise.js';
@@ -55,6 +56,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const argv0 = opts.command[0]!;
 
   // ---- setup: nothing has started yet; any throw is a 125 with one line.
+  refuseInsideRun(ctx.env, 'exec');
   const sandboxReady = opts.sandbox ? checkSandbox(opts.sandbox, ctx.env) : undefined;
   const registry = deps.loadRegistry();
   const runEnv = classifyRunEnv(

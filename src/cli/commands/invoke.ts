@@ -15,6 +15,7 @@ import { openCatalog } from '../../vault/catalog.js';
 import { auditDirFromEnv, diskLogsDisabled, openAuditLog } from '../../audit/log.js';
 import { startBroker } from '../../broker/server.js';
 import { didYouMean } from '../../registry/suggest.js';
+import { refuseInsideRun } from '../../exec/nested.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -51,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
+  refuseInsideRun(process.env, 'invoke');
   const registry = loadRegistry();
   const audit = openAuditLog({ dir: auditDirFromEnv(), disabled: diskLogsDisabled() });
   const vault = await openVault({ registry, audit });
