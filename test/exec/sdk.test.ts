@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { startFakeProvider, type FakeProvider, type RecordedRequest } from '../helpers/fake-provider.js';
-import { fx, launch, NODE, vaultWith } from './launch.js';
+import { fx, launch, NODE, tmpDir, vaultWith } from './launch.js';
 
 const OPENAI_SECRET = 'sk-SENTINEL-sdk-openai-91b2';
 const ANTHROPIC_SECRET = 'sk-ant-SENTINEL-sdk-anthropic-44e1';
@@ -123,4 +123,34 @@ test('@anthropic-ai/sdk and the Vercel AI SDK (@ai-sdk/anthropic) both work unmo
     assert.equal(q.headers['x-api-key'], ANTHROPIC_SECRET);
   }
   assert.ok(!r.stdout.toString().includes('SENTINEL') && !r.stderr.includes('SENTINEL'));
+});
+
+test('a local Anthropic profile (~/.config/anthropic) cannot replace the broker; no ANTHROPIC_CONFIG_DIR is set (issue 11 item 6)', async () => {
+  fake.reset();
+  fake.on('POST', '/v1/messages', anthropicMessages);
+  // A HOME with an active profile whose config points elsewhere and whose credentials hold a token.
+  const home = tmpDir('aivault-anthropic-home-');
+  const dir = path.join(home, '.config', 'anthropic');
+  fs.mkdirSync(path.join(dir, 'configs'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'credentials'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'active_config'), 'default\n');
+  fs.writeFileSync(path.join(dir, 'configs', 'default.json'), JSON.stringify({ base_url: 'https://profile.invalid', authentication: { type: 'oauth' } }));
+  fs.writeFileSync(path.join(dir, 'credentials', 'default.json'), JSON.stringify({ type: 'oauth_token', access_token: 'sk-ant-oat-SENTINEL-profile-token', expires_at: 4102444800 }));
+  const out = path.join(home, 'env.json');
+  const r = await launch(['--allow', 'anthropic/messages', '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`], {
+    env: { AIVAULT_DIR: vault, HOME: home, ...fake.devEnv() },
+  }).done;
+  assert.equal(r.code, 0, r.stderr);
+  const env = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, string>;
+  assert.equal(env.ANTHROPIC_CONFIG_DIR, undefined, 'nothing that makes the Python SDK warn');
+  assert.equal(env.HOME, home);
+  const s = await launch(['--allow', 'anthropic/messages', '--', NODE, fx('sdk-anthropic.mjs')], { env: { AIVAULT_DIR: vault, HOME: home, ...fake.devEnv() } }).done;
+  assert.equal(s.code, 0, s.stderr);
+  const msgs = fake.requests.filter((q) => q.path === '/v1/messages');
+  assert.equal(msgs.length, 2, 'both requests went through the broker to the provider');
+  for (const q of msgs) {
+    assert.equal(q.headers['x-api-key'], ANTHROPIC_SECRET);
+    assert.equal(q.headers.authorization, undefined, 'the profile token was not used');
+  }
+  assert.ok(!JSON.stringify(fake.requests.map((q) => q.headers)).includes('profile-token'));
 });
