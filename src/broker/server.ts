@@ -16,6 +16,7 @@ import { deny, sendError, toDenial } from './errors.js';
 import { TokenTable, type TokenGrant } from './tokens.js';
 import { readDevOverrides } from './dev-overrides.js';
 import { Upstream, type HostLookup } from './upstream.js';
+import { readProxyEnv } from './proxy-env.js';
 import { RateLimiter } from './rate-limit.js';
 import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
 import { forward, type ForwardPlan } from './forward.js';
@@ -65,7 +66,7 @@ type AuditCode = BrokerErrorCode | 'client_aborted';
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const dev = readDevOverrides(opts.env);
   const tokens = new TokenTable();
-  const upstream = new Upstream(dev, opts.lookup);
+  const upstream = new Upstream(dev, opts.lookup, readProxyEnv(opts.env));
   const injections = new InjectionCache();
   const stats = new Map<string, { requests: number; denied: number }>();
   const fatal: Array<(err: Error) => void> = [];

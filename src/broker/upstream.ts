@@ -8,6 +8,14 @@
  * bound to one (host, address, port) and its connector dials that address with SNI and certificate
  * verification for the host name — undici never resolves the name again.
  * Dev overrides (SPEC §8) replace resolution for mapped hosts only.
+ *
+ * Outbound proxy (src/broker/proxy-env.ts, from the launcher's HTTPS_PROXY/HTTP_PROXY/NO_PROXY): the
+ * host is still resolved and checked here first (a forbidden address is refused before the proxy
+ * hears of it); then, unless NO_PROXY exempts it, the connection is a CONNECT tunnel through the
+ * proxy to `host:443` (by name, as proxies' ACLs expect), with TLS to the upstream verified for the
+ * host end to end (the proxy sees only ciphertext). Hosts mapped by AIVAULT_DEV_RESOLVE always
+ * connect directly to their loopback target. The proxy's own address is the user's choice and is
+ * not checked.
  */
 import dns from 'node:dns';
 import { createHash } from 'node:crypto';
@@ -15,6 +23,7 @@ import type { Dispatcher, buildConnector } from 'undici';
 import { isForbiddenAddress } from '../policy/address.js';
 import { deny } from './errors.js';
 import type { DevOverrides } from './dev-overrides.js';
+import { shouldProxy, type ProxySettings } from './proxy-env.js';
 
 export interface UpstreamTarget {
   host: string;
@@ -47,7 +56,13 @@ export class Upstream {
   constructor(
     private readonly dev: DevOverrides,
     private readonly lookup: HostLookup = (h) => dns.promises.lookup(h, { all: true, verbatim: true }),
+    private readonly proxy?: ProxySettings,
   ) {}
+
+  /** True when requests to this checked target go through the configured proxy. */
+  viaProxy(target: UpstreamTarget): boolean {
+    return this.proxy !== undefined && !this.dev.resolve.has(target.host) && shouldProxy(this.proxy, target.host, target.port);
+  }
 
   /** Resolve and check `host`; throws BrokerDenial host_not_allowed / upstream_error. */
   async resolve(host: string): Promise<UpstreamTarget> {
@@ -75,7 +90,8 @@ export class Upstream {
   /** The pool for exactly this checked target (and client identity, for mtls: one pool per certificate). */
   async dispatcher(target: UpstreamTarget, client?: { cert: string; key: string }): Promise<Dispatcher> {
     const id = client ? createHash('sha256').update(client.cert).update('\0').update(client.key).digest('hex') : '';
-    const key = `${target.host}\0${target.address}\0${target.port}\0${id}`;
+    const proxied = this.viaProxy(target);
+    const key = `${proxied ? 'proxy' : target.address}\0${target.host}\0${target.port}\0${id}`;
     const have = this.pools.get(key);
     if (have) return have;
     if (this.closed) throw deny('upstream_error', 'the broker is shutting down');
@@ -92,6 +108,18 @@ export class Upstream {
       } catch {
         throw deny('policy_violation', 'the mtls client certificate or key is not valid PEM, or they do not match');
       }
+    }
+    if (proxied) {
+      const agent = new undici.ProxyAgent({
+        uri: this.proxy!.url,
+        requestTls: { servername: target.host, secureContext, rejectUnauthorized: true, timeout: 10_000 },
+        keepAliveTimeout: 10_000,
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+        maxResponseSize: -1,
+      });
+      this.pools.set(key, agent);
+      return agent;
     }
     const base = undici.buildConnector({
       secureContext,
