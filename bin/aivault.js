@@ -5,8 +5,8 @@ const path = require('node:path');
 const bundle = path.join(__dirname, '..', 'dist', 'bundle', 'aivault.cjs');
 if (!require('node:fs').existsSync(bundle)) {
   process.stderr.write(
-    `aivault: not built: ${bundle} is missing. In a git checkout run "npm install" (its prepare script builds it) or "npm run build"; ` +
-      'or install aivault from a published package or an "npm pack" tarball.\n',
+    `aivault: not built: ${bundle} is missing. In a checkout run "npm install" or "npm run build"; installed from git, ` +
+      'npm must run its "prepare" script (allow it: npm install-scripts approve aivault) — reinstall it then.\n',
   );
   process.exit(1);
 }
