@@ -137,6 +137,14 @@ Options:
   --group-id G          use secrets of group G
   --profile NAME        read options from the 'aivault.profiles' entry of package.json / aivault.config.json
   -q, --quiet           no notices or warnings (errors still print)
+  --sandbox             run the child in Linux namespaces via bubblewrap: the vault, key file and
+                        well-known credential stores are hidden (exit 125 if unavailable)
+  --no-sandbox          override "sandbox" from a profile or aivault.config.json
+  --sandbox-net MODE    host (default: shared network) | broker (loopback only, broker relayed in)
+  --sandbox-hide PATH   hide one more path in the sandbox (repeatable)
+  --sandbox-show PATH   keep a path that is hidden by default (repeatable)
+  --sandbox-readonly    everything read-only except the working directory, --sandbox-write and /tmp
+  --sandbox-write PATH  a writable path under --sandbox-readonly (repeatable)
 
 A passphrase vault is unlocked from AIVAULT_PASSPHRASE (never passed to the child) or a prompt
 on the terminal.
