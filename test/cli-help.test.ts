@@ -19,7 +19,7 @@ const FLAGS: Record<string, string[]> = {
   capability: ['--provider', '--host', '--method', '--path-prefix', '--description', '--json', '--workspace-id', '--group-id'],
   invoke: ['--method', '--path', '--header', '--body', '--body-file', '--credential'],
   exec: ['--allow', '--credential', '--env-file', '--from-env', '--pass-env', '--set-env', '--timeout', '--workspace-id', '--group-id', '--profile', '--quiet', '--sandbox', '--no-sandbox', '--sandbox-net', '--sandbox-hide', '--sandbox-show', '--sandbox-readonly', '--sandbox-write'],
-  audit: ['--limit', '--run', '--json'],
+  audit: ['--limit', '--run', '--json', '--follow'],
   demo: [],
 };
 

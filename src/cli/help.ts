@@ -149,14 +149,15 @@ Options:
 A passphrase vault is unlocked from AIVAULT_PASSPHRASE (never passed to the child) or a prompt
 on the terminal.
 `,
-  audit: `Usage: aivault audit [--limit N] [--run RUN_ID] [--json]
+  audit: `Usage: aivault audit [--limit N] [--run RUN_ID] [--json] [--follow]
 
 Prints the audit trail, newest first (secret, credential and capability changes, runs, requests).
 
 Options:
-  --limit N             at most N entries (default 50)
+  --limit N             at most N entries (default 50; with --follow the backlog, default 10)
   --run RUN_ID          only the lines of one run (AIVAULT_RUN_ID inside the run)
-  --json                one JSON object per line on stdout
+  --json                a JSON array on stdout (with --follow: one JSON object per line)
+  -f, --follow          live tail: the backlog oldest first, then each event as it lands (Ctrl-C ends)
 `,
   demo: `Usage: aivault demo
 
