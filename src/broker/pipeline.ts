@@ -204,7 +204,9 @@ export async function approveEnvelope(
   const outer = consumeTokenHeaders(req.headers, BASE_TOKEN_HEADERS, found.token);
   const envLimit = Math.ceil((ctx.maxRequestBytes * 4) / 3) + 1024 * 1024;
   const env = parseEnvelope(await readBody(envLimit), ctx.maxRequestBytes);
-  rec.method = env.method;
+  // the envelope method is caller text: only a well-known method is recorded or echoed as is
+  const shownMethod = KNOWN_METHODS.has(env.method) ? env.method : '(unlisted method)';
+  rec.method = shownMethod;
   rec.path = auditPath(env.path);
 
   // 2. capability
@@ -218,12 +220,12 @@ export async function approveEnvelope(
   rec.credential = cred.id;
 
   // 4. method, 5. path
-  if (!methodAllowed(env.method, cap)) throw deny('method_not_allowed', `method ${env.method} is not allowed by ${cap.id}`);
+  if (!methodAllowed(env.method, cap)) throw deny('method_not_allowed', `method ${shownMethod} is not allowed by ${cap.id}`);
   const n = normalizePath(env.path);
   if (!n.ok) throw deny(n.code, n.reason);
   rec.path = n.path;
   const cc = checkCapability(env.method, n.path, cap);
-  if (!cc.ok) throw deny(cc.code, cc.code === 'path_not_allowed' ? `path ${n.path} is outside ${cap.id}` : `method ${env.method} is not allowed by ${cap.id}`);
+  if (!cc.ok) throw deny(cc.code, cc.code === 'path_not_allowed' ? `path ${n.path} is outside ${cap.id}` : `method ${shownMethod} is not allowed by ${cap.id}`);
   refuseMethodOverride(env.headers, n.query, cap);
 
   // outer auth-class headers must be the token or absent

@@ -18,6 +18,7 @@ after(async () => env.close());
 
 function clean(text: string): void {
   assert.ok(!text.includes(token), 'the run token leaked');
+  assert.ok(!text.includes(token.toUpperCase()), 'the upper-cased run token leaked');
   assert.deepEqual(leaks(text), []);
   assert.ok(!text.includes('qsecret'), 'a query string leaked');
 }
@@ -50,6 +51,8 @@ test('refusals never echo a token, secret or query string, and carry the run id'
     ['GET', `/nowhere/${token}?k=qsecret`, {}],
     ['POST', '/aivault/proxy', { authorization: `Bearer ${token}` }, JSON.stringify({ capability: token, request: { method: 'POST', path: `/v1/${token}?a=qsecret` } })],
     ['POST', '/aivault/proxy', { authorization: `Bearer ${token}` }, JSON.stringify({ capability: 'openai/chat-completions', request: { method: 'POST', path: `/v1/${token}?a=qsecret` } })],
+    // a method is caller text too (upper-cased, but still recognisable): never recorded or echoed
+    ['POST', '/aivault/proxy', { authorization: `Bearer ${token}` }, JSON.stringify({ capability: 'openai/chat-completions', request: { method: token, path: '/v1/chat/completions' } })],
   ];
   for (const [method, path, headers, body] of sends) {
     const r = await call(env.broker, method, path, { headers, ...(method === 'GET' ? {} : { body: body ?? '{}' }) });
