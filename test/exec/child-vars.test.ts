@@ -10,6 +10,7 @@ import path from 'node:path';
 import { checkChildVars, type ChildVarsInput } from '../../src/exec/child-vars.js';
 import type { ProviderDef } from '../../src/registry/types.js';
 import { fx, launch, NODE, tmpDir, vaultWith } from './launch.js';
+import { registerSensitive } from '../helpers/suite-registry.js';
 
 const STORED = 'sk-SENTINEL-stored-4f1e2d';
 const RUN = 'sk-SENTINEL-run-9a8b7c';
@@ -79,6 +80,7 @@ let vault = '';
 let work = '';
 before(async () => {
   vault = await vaultWith({ OPENAI_API_KEY: STORED, OTHER_STORED: 'plain-stored-value-123' });
+  registerSensitive(STORED, RUN, 'plain-stored-value-123');
   work = tmpDir();
 });
 after(() => {
