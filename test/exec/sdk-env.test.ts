@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { TEST_CA_PATH, TLS_DIR } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
-import { launch, NODE, vaultWith } from './launch.js';
+import { FX, launch, NODE, vaultWith } from './launch.js';
 
 interface Row {
   provider: string;
@@ -119,4 +119,27 @@ test('sdkEnv: each SDK-shaped request reaches the provider with the real key; ke
     else assert.equal(q.query, `key=${secret}`, `${row.why}: query auth injected`);
   });
   assert.ok(!r.stdout.toString().includes('SENTINEL') && !r.stderr.includes('SENTINEL'));
+});
+
+test('@google/genai and groq-sdk work unmodified with the sdkEnv of their providers', async () => {
+  fake.reset();
+  fake.on('POST', '/v1beta/models', (_q, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'hello from fake gemini' }] }, finishReason: 'STOP' }] }));
+  });
+  fake.on('POST', '/openai/v1/chat/completions', (_q, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'groq-test', choices: [{ index: 0, message: { role: 'assistant', content: 'hello from fake groq' }, finish_reason: 'stop' }] }));
+  });
+  const r = await launch(['--allow', 'gemini/generate-content,groq/chat-completions', '--', NODE, path.join(FX, 'sdk-gemini-groq.mjs')], {
+    env: { AIVAULT_DIR: vault, ...fake.devEnv(HOSTS) },
+  }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.toString()), { gemini: 'hello from fake gemini', groq: 'hello from fake groq' });
+  const [g, q] = fake.requests;
+  assert.equal(g!.path, '/v1beta/models/gemini-test:generateContent');
+  assert.equal(g!.query, `key=${secretOf('GEMINI_API_KEY')}`, 'the x-goog-api-key token became the real key= parameter');
+  assert.equal(g!.headers['x-goog-api-key'], undefined);
+  assert.equal(q!.path, '/openai/v1/chat/completions');
+  assert.equal(q!.headers.authorization, `Bearer ${secretOf('GROQ_API_KEY')}`);
 });
