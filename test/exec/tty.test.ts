@@ -71,3 +71,34 @@ test(`terminal mode (${mode.name}): TIOCSTI is refused inside the sandbox`, { sk
     fs.rmSync(work, { recursive: true, force: true });
   }
 });
+
+// Terminal mode: the command shares the launcher's process group, so a SIGTERM sent to the launcher
+// pid is forwarded to the command pid only (under --sandbox: to the sandbox's pid 2, found by its
+// namespace pid; bubblewrap itself ignores it), exactly once.
+for (const mode of execModes())
+test(`terminal mode (${mode.name}): SIGTERM to the launcher reaches the command exactly once`, { skip: (!hasScript && 'util-linux script not available') || mode.skip }, async () => {
+  const vault = await vaultWith({});
+  const work = tmpDir();
+  try {
+    const ready = path.join(work, 'ready');
+    const log = path.join(work, 'log');
+    const pidFile = path.join(work, 'launcher-pid');
+    // the shell writes its pid, then execs the launcher in its place (same pid)
+    const cmd = [NODE, BIN, 'exec', ...mode.flags, '--', NODE, fx('count-signals.mjs'), ready, log].map(q).join(' ');
+    const child = spawn('script', ['-qfec', `echo $$ > ${q(pidFile)}; exec ${cmd}`, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, AIVAULT_DIR: vault, SHELL: '/bin/sh', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    await waitForFile(ready);
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    const code = await done;
+    assert.equal(fs.readFileSync(log, 'utf8'), 'SIGTERM\n', out);
+    assert.equal(code, 101, out);
+  } finally {
+    fs.rmSync(vault, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});

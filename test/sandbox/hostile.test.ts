@@ -164,6 +164,7 @@ function assertContained(u: Setup, report: Report, mode: 'host' | 'broker'): voi
   assert.ok(report['environ:all']?.startsWith('ok:'), 'the sandbox can read its own /proc');
   assert.ok(!SENTINEL.test(report['environ:all'] ?? ''), 'no secret in any environment or command line visible inside');
   assert.ok(!(report['proc:pids'] ?? '').split(/[:,]/).includes(String(0)) && !report['proc:pids']?.includes(',1000'), 'only the sandbox processes');
+  assert.equal(report.privileges, 'ok:CapEff=0000000000000000 CapPrm=0000000000000000 CapBnd=0000000000000000 NoNewPrivs=1', 'no capabilities, no new privileges');
   failed(report, 'signal:launcher');
   failed(report, 'ptrace:launcher');
   failed(report, 'connect:dbus');
