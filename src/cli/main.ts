@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   invoke: () => import('./commands/invoke.js'),
   exec: () => import('./commands/exec.js'),
   audit: () => import('./commands/audit.js'),
+  doctor: () => import('./commands/doctor.js'),
   demo: () => import('./commands/demo.js'),
 };
 
@@ -51,8 +52,11 @@ Usage:
   aivault invoke CAP [--method M] [--path P] [--header 'k: v']... [--body S | --body-file F|-] [--credential ID]
   aivault exec [--allow CAP]... [--credential ID] [--env-file PATH]... [--from-env NAME]...
                [--pass-env NAME]... [--set-env NAME=VALUE]... [--timeout DURATION]
-               [--workspace-id W] [--group-id G] [--profile NAME] [--quiet] -- COMMAND [ARGS...]
+               [--workspace-id W] [--group-id G] [--profile NAME] [--quiet]
+               [--sandbox] [--sandbox-net=host|broker] [--sandbox-hide PATH]... [--sandbox-show PATH]...
+               [--sandbox-readonly] [--sandbox-write PATH]... [--no-sandbox] -- COMMAND [ARGS...]
   aivault audit [--limit N] [--run RUN_ID] [--json] [--follow]
+  aivault doctor [--json]          # sandbox availability, key provider, vault, what is exposed
   aivault demo
 
 Environment: AIVAULT_DIR (vault root, default ~/.aivault/vault), AIVAULT_PASSPHRASE,
