@@ -6,6 +6,9 @@
 //   aivault    aivault exec --allow openai/chat-completions -- node -e 0   (vault holding OPENAI_API_KEY)
 //   floor      a minimal Node launcher (spawn, wait, exit) -- node -e 0: what any Node launcher pays
 //   no-cap     aivault exec -- node -e 0 (no capability: no vault decryption)
+//   sandbox    aivault exec --sandbox --allow openai/chat-completions -- node -e 0 (when bwrap works)
+//   sb-broker  aivault exec --sandbox-net=broker --allow ... -- node -e 0 (adds the in-sandbox relay)
+// Target: --sandbox adds ≤ 15 ms to plain aivault exec.
 // Prints medians and ratios vs bare node. Target: aivault ≤ 1.8× bare node.
 // AIVAULT_BENCH_ROUNDS overrides the number of rounds (default 25).
 import { spawnSync } from 'node:child_process';
@@ -47,6 +50,10 @@ export async function bench(): Promise<void> {
     const put = spawnSync(NODE, [BIN, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], { env: base, input: 'sk-bench-not-a-real-key' });
     if (put.status !== 0) throw new Error(`vault setup failed: ${put.stderr.toString().trim()}`);
 
+    // sandbox runs create empty placeholders for missing credential stores in $HOME: use a temp HOME
+    const sbEnv: NodeJS.ProcessEnv = { ...base, HOME: path.join(dir, 'home') };
+    fs.mkdirSync(sbEnv.HOME!);
+    const sandboxOk = spawnSync(NODE, [BIN, 'exec', '--sandbox', '--', NODE, '-e', '0'], { env: sbEnv, stdio: 'ignore' }).status === 0;
     const variants: Array<[string, () => number]> = [
       ['node -e 0', () => time(NODE, ['-e', '0'], base)],
       ['node --env-file=X -e 0', () => time(NODE, [`--env-file=${envFile}`, '-e', '0'], base)],
@@ -55,6 +62,12 @@ export async function bench(): Promise<void> {
       // calibration: the floor of any Node launcher (spawn the child, wait, exit; no work at all)
       ['minimal node launcher -- node -e 0', () => time(NODE, ['-e', MINIMAL_LAUNCHER, NODE, '-e', '0'], base)],
       ['aivault exec -- node -e 0 (no capability)', () => time(NODE, [BIN, 'exec', '--', NODE, '-e', '0'], base)],
+      ...(sandboxOk
+        ? ([
+            ['aivault exec --sandbox --allow openai/chat-completions -- node -e 0', () => time(NODE, [BIN, 'exec', '--sandbox', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], sbEnv)],
+            ['aivault exec --sandbox-net=broker --allow ... -- node -e 0', () => time(NODE, [BIN, 'exec', '--sandbox-net=broker', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], sbEnv)],
+          ] as Array<[string, () => number]>)
+        : []),
     ];
     const samples = variants.map(() => [] as number[]);
     for (const [, run] of variants) run(); // warm the page cache once
@@ -79,6 +92,14 @@ export async function bench(): Promise<void> {
     process.stdout.write(
       `launcher floor (minimal node launcher) ${(floor / bare).toFixed(2)}× bare node; aivault's own work adds ${(median(samples[3]!) - floor).toFixed(1)} ms over that floor\n`,
     );
+    if (sandboxOk) {
+      const plain = median(samples[3]!);
+      const sb = median(samples[6]!) - plain;
+      const sbb = median(samples[7]!) - plain;
+      process.stdout.write(`--sandbox adds ${sb.toFixed(1)} ms to aivault exec (target ≤ 15 ms: ${sb <= 15 ? 'met' : 'NOT met'}); --sandbox-net=broker adds ${sbb.toFixed(1)} ms\n`);
+    } else {
+      process.stdout.write('--sandbox rows skipped: the sandbox cannot run here (see aivault doctor)\n');
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
