@@ -137,14 +137,15 @@ Options:
   --group-id G          use secrets of group G
   --profile NAME        read options from the 'aivault.profiles' entry of package.json / aivault.config.json
   -q, --quiet           no notices or warnings (errors still print)
-  --sandbox             run the child in Linux namespaces via bubblewrap: the vault, key file and
-                        well-known credential stores are hidden (exit 125 if unavailable)
-  --no-sandbox          override "sandbox" from a profile or aivault.config.json
-  --sandbox-net MODE    host (default: shared network) | broker (loopback only, broker relayed in)
+  --sandbox             Linux: run COMMAND in its own namespaces (bubblewrap): the vault, its key,
+                        the launcher and credential stores in $HOME are out of its reach
+  --sandbox-net MODE    host (default): the host network; broker: loopback only, the broker relayed in
+                        (implies --sandbox, as does every --sandbox-* option)
   --sandbox-hide PATH   hide one more path in the sandbox (repeatable)
-  --sandbox-show PATH   keep a path that is hidden by default (repeatable)
-  --sandbox-readonly    everything read-only except the working directory, --sandbox-write and /tmp
-  --sandbox-write PATH  a writable path under --sandbox-readonly (repeatable)
+  --sandbox-show PATH   keep a default hidden path visible (repeatable; never the vault or its key)
+  --sandbox-readonly    read-only file system except the cwd, --sandbox-write paths and a private /tmp
+  --sandbox-write PATH  writable under --sandbox-readonly (repeatable)
+  --no-sandbox          switch off a "sandbox" set by a profile or aivault.config.json
 
 A passphrase vault is unlocked from AIVAULT_PASSPHRASE (never passed to the child) or a prompt
 on the terminal.
@@ -158,6 +159,15 @@ Options:
   --run RUN_ID          only the lines of one run (AIVAULT_RUN_ID inside the run)
   --json                a JSON array on stdout (with --follow: one JSON object per line)
   -f, --follow          live tail: the backlog oldest first, then each event as it lands (Ctrl-C ends)
+`,
+  doctor: `Usage: aivault doctor [--json]
+
+Says whether 'aivault exec --sandbox' can run here (and what to install or enable if not), which
+key provider is in use, where the vault is, and what a hostile process of this user could still
+reach, with and without the sandbox.
+
+Options:
+  --json        machine-readable output on stdout
 `,
   demo: `Usage: aivault demo
 
