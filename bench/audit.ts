@@ -157,8 +157,8 @@ async function overhead(upPort: number): Promise<void> {
     return { rps: n / (ms / 1000), cpuMs: (c1.user - c0.user + c1.system - c0.system) / 1000 };
   };
   for (const m of modes) await run(m, 1000, 8); // warm-up
-  const N = 4000;
-  const rounds = 5;
+  const N = 2000;
+  const rounds = 3;
   const rps: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   const seqP50: Record<string, number[]> = {};
@@ -168,16 +168,16 @@ async function overhead(upPort: number): Promise<void> {
       (rps[m] ??= []).push(x.rps);
       (cpu[m] ??= []).push((x.cpuMs / N) * 1000);
       const times: number[] = [];
-      for (let i = 0; i < 300; i++) {
+      for (let i = 0; i < 200; i++) {
         const s = performance.now();
         await one(kids.get(m)!);
         times.push(performance.now() - s);
       }
-      (seqP50[m] ??= []).push(times.sort((a, b) => a - b)[150]!);
+      (seqP50[m] ??= []).push(times.sort((a, b) => a - b)[100]!);
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  out(`audit path, ${rounds} interleaved rounds of ${N} requests at c32 + 300 sequential (medians):`);
+  out(`audit path, ${rounds} interleaved rounds of ${N} requests at c32 + 200 sequential (medians):`);
   for (const m of modes) {
     out(
       `  ${label[m]!.padEnd(32)} ${med(rps[m]!).toFixed(0).padStart(6)} req/s (${(med(rps[m]!) / med(rps.none!)).toFixed(3)}×)  ` +
@@ -263,7 +263,7 @@ async function soak(upPort: number): Promise<void> {
     ...(heap ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${state}` } : {}),
   };
   const client = path.join(ROOT, 'dist', 'bench', 'soak-client.js');
-  const launcher = spawn(process.execPath, [BIN, 'exec', '--allow', 'openai/models,openai/chat-completions', '--', process.execPath, client, state, String(total), String(warm), '16'], {
+  const launcher = spawn(process.execPath, [BIN, 'exec', '--allow', 'openai/models,openai/chat-completions', '--', process.execPath, client, state, String(total), String(warm), '16', ...(process.env.AIVAULT_SOAK_KINDS ? [process.env.AIVAULT_SOAK_KINDS] : [])], {
     env: launcherEnv,
     stdio: ['ignore', 'inherit', 'pipe'],
   });

@@ -19,8 +19,11 @@ const token = process.env.AIVAULT_TOKEN!;
 process.on('SIGUSR2', () => undefined);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: C });
-const KINDS = ['models', 'models', 'models', 'chat', 'sse', 'denied-method', 'denied-cap', 'bad-token', 'abort-download', 'abort-upload'] as const;
-type Kind = (typeof KINDS)[number];
+const ALL_KINDS = ['models', 'models', 'models', 'chat', 'sse', 'denied-method', 'denied-cap', 'bad-token', 'abort-download', 'abort-upload'] as const;
+type Kind = (typeof ALL_KINDS)[number];
+/** optional 5th argument: a comma list of kinds (to look at one alone) */
+const only = process.argv[6]?.split(',');
+const KINDS: readonly Kind[] = only ? ALL_KINDS.filter((k) => only.includes(k)) : ALL_KINDS;
 const counts: Record<string, number> = {};
 const wrong: string[] = [];
 let wrongCount = 0;
