@@ -192,6 +192,46 @@ async function overhead(upPort: number): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------- 1b. the audit path alone
+// CPU per request line of the audit path itself, in this process, interleaved (robust to a busy
+// machine, unlike throughput): the previous writer (format + keep in memory) vs the group commit.
+export async function appendCost(): Promise<void> {
+  const { openAuditLog, formatAuditLine } = await import('../src/audit/log.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-bench-append-'));
+  const ev = (i: number) => ({ event: 'request', runId: 'c7d1a4e0-5b7e-4c1e-9d7b-1f0b8e2a9c33', capability: 'openai/chat-completions', credential: 'openai', method: 'POST', host: 'api.openai.com', path: '/v1/chat/completions', status: 200, decision: 'allow', code: null, durationMs: 12.34, bytes: 1000 + i });
+  const N = 50_000;
+  const modes = {
+    old: () => {
+      const kept: Array<{ file: string; line: string }> = [];
+      return { append: (e: ReturnType<typeof ev>) => { const ts = new Date().toISOString(); kept.push({ file: ts.slice(0, 10), line: formatAuditLine(e, ts) }); }, end: () => kept.length };
+    },
+    group: () => {
+      const log = openAuditLog({ dir, groupCommit: { fsync: 'group' } });
+      return { append: (e: ReturnType<typeof ev>) => log.append(e), end: () => (log.flushSync(), 0) };
+    },
+    'group-end': () => {
+      const log = openAuditLog({ dir, groupCommit: { fsync: 'end' } });
+      return { append: (e: ReturnType<typeof ev>) => log.append(e), end: () => (log.flushSync(), 0) };
+    },
+  };
+  const cpu: Record<string, number[]> = {};
+  for (let r = 0; r < 4; r++) {
+    for (const [name, make] of Object.entries(modes)) {
+      const m = make();
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < N; i++) m.append(ev(i));
+      m.end();
+      const c1 = process.cpuUsage(c0);
+      if (r > 0) (cpu[name] ??= []).push(((c1.user + c1.system) / N));
+      await sleep(50); // let the thread-pool fsyncs of 'group' finish outside the next measurement
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  out(`audit path alone, CPU per request line (median of 3 × ${N}, main thread): old in-memory ${med(cpu.old!).toFixed(2)} µs · ` +
+    `group commit + fdatasync ${med(cpu.group!).toFixed(2)} µs (${(med(cpu.group!) / med(cpu.old!)).toFixed(2)}×) · group commit, sync at end ${med(cpu['group-end']!).toFixed(2)} µs (${(med(cpu['group-end']!) / med(cpu.old!)).toFixed(2)}×)`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 // ---------------------------------------------------------------------------- 2. soak through a real launcher
 function procStatus(pid: number): { rssMiB: number; fds: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -318,7 +358,10 @@ export async function bench(): Promise<void> {
   const up = fork(HERE, ['--bench-child=upstream'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const upPort = (await ask(up, { type: 'none' }, 'ready')).port as number;
   try {
-    if (process.env.AIVAULT_SOAK_ONLY !== '1') await overhead(upPort);
+    if (process.env.AIVAULT_SOAK_ONLY !== '1') {
+      await appendCost();
+      await overhead(upPort);
+    }
     if (process.platform === 'linux') await soak(upPort);
     else out('soak: skipped (reads /proc for RSS and fds)');
   } finally {

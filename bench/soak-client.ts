@@ -137,7 +137,8 @@ await waitFile('go');
 const t1 = performance.now();
 await runPhase(WARMUP, TOTAL);
 const t2 = performance.now();
-agent.destroy();
+// the keep-alive sockets stay open at both measuring points, so the fd counts compare like for like
 fs.writeFileSync(path.join(dir, 'end'), JSON.stringify({ sent: TOTAL, counts, wrong: wrongCount, examples: wrong, warmupMs: t1 - t0, soakMs: t2 - t1 }));
 await waitFile('exit');
+agent.destroy();
 process.exit(0);
