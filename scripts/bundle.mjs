@@ -2,8 +2,10 @@
 // Why one CJS file: measured here, Node 20's ESM loader spent ~45 ms resolving and linking the
 // code-split chunks of an ESM bundle on every `aivault exec`; one CJS file loads in a few ms
 // (V8 compiles functions lazily, so unused commands cost only a pre-parse).
-// undici (only needed on the first upstream request, loaded lazily) and the optional keychain
-// binding stay external and come from node_modules at run time.
+// undici (only needed on the first upstream request, loaded lazily), ws (WebSocket relays) and the
+// optional keychain binding stay external and come from node_modules at run time. The X.509 code
+// for --intercept (src/broker/intercept/x509-lib.ts) is its own chunk, aivault-x509.cjs, required
+// only when a run intercepts: it costs several times the rest of the CLI to load.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -22,9 +24,27 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['@napi-rs/keyring', 'undici'],
+  external: ['@napi-rs/keyring', 'undici', 'ws'],
+  plugins: [
+    {
+      name: 'x509-chunk',
+      setup(b) {
+        b.onResolve({ filter: /\/x509-lib\.js$/ }, () => ({ path: './aivault-x509.cjs', external: true }));
+      },
+    },
+  ],
   // import.meta.url has no CJS equivalent; the banner provides one for the whole bundle.
   define: { 'import.meta.url': '__aivaultModuleUrl', __AIVAULT_EMBEDDED_REGISTRY__: JSON.stringify(registry) },
   banner: { js: "const __aivaultModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: ['src/broker/intercept/x509-lib.ts'],
+  outfile: 'dist/bundle/aivault-x509.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
   logLevel: 'warning',
 });

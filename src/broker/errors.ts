@@ -36,13 +36,13 @@ export function toDenial(e: unknown): BrokerDenial {
   return new BrokerDenial('upstream_error', 'the broker could not complete the request');
 }
 
-export function sendError(res: ServerResponse, code: BrokerErrorCode, message: string): void {
+export function sendError(res: ServerResponse, code: BrokerErrorCode, message: string, status: number = BROKER_ERROR_STATUS[code]): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(BROKER_ERROR_STATUS[code], {
+  res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'x-aivault-error': code,

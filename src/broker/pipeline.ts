@@ -154,14 +154,92 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   if (!provider) throw deny('credential_not_found', `no credential or provider named '${validName ? name : '?'}'`);
   if (namedCred) rec.credential = namedCred.id;
 
-  // 2. capability (inferred among those granted), with path normalisation
   const granted = grantedOf(ctx.catalog, found.entry.grant.capabilities, provider);
-  const n = normalizePath(rest);
+  if (granted.length === 0) {
+    const n = normalizePath(rest);
+    throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, req.method ?? 'GET', n.path, granted) : ''}`);
+  }
+  return approveRoute(ctx, req, rec, {
+    found,
+    granted,
+    rest,
+    tokenHeaders,
+    tokenParams: slots.queryParams,
+    provider,
+    ...(provDef?.apiRoot !== undefined ? { apiRoot: provDef.apiRoot } : {}),
+    ...(namedCred ? { namedCred: namedCred.id } : {}),
+  });
+}
+
+/**
+ * A request inside an intercepted TLS connection (SPEC §10): the run token came with the CONNECT,
+ * the upstream host is the CONNECT target, the path is the inner request's (the real API path: no
+ * apiRoot mapping). From here on it is the passthrough pipeline (approveRoute): capability inferred
+ * among the granted capabilities that reach `host`. The token (or its placeholder form) is
+ * consumed wherever the client put it: any header (Bearer, Basic user or password, `token <x>`,
+ * custom) and any query parameter.
+ */
+export async function approveIntercepted(
+  ctx: PipelineContext,
+  req: IncomingMessage,
+  rec: RequestRecord,
+  conn: { token: string; host: string },
+): Promise<Approved> {
+  const url = req.url ?? '/';
+  rec.host = conn.host;
+  rec.path = auditPath(url);
+  const looked = ctx.tokens.lookup(conn.token);
+  if (!looked.ok) {
+    if (looked.runId !== undefined) rec.runId = looked.runId;
+    throw deny(looked.code, looked.code === 'token_expired' ? 'the run token has expired or its run has ended' : 'the run token is not valid');
+  }
+  rec.runId = looked.entry.grant.runId;
+  if (!url.startsWith('/')) throw deny('invalid_request', 'an intercepted request must use origin-form (a path starting with /)');
+  const granted = grantedForHost(ctx.catalog, looked.entry.grant.capabilities, conn.host);
+  if (granted.length === 0) throw deny('capability_not_granted', `the run token grants no capability on ${conn.host}`);
+  const found: FoundToken = { token: conn.token, entry: looked.entry };
+  const params = [...new Set(granted.flatMap((c) => slotsOf(undefined, ctx.catalog.getProvider(c.provider)).queryParams))];
+  return approveRoute(ctx, req, rec, { found, granted, rest: url, tokenHeaders: Object.keys(req.headers), tokenParams: params, provider: granted[0]!.provider, host: conn.host });
+}
+
+/** Granted capabilities (any provider) whose concrete hosts include `host`. */
+export function grantedForHost(catalog: Catalog, grant: string[], host: string): Capability[] {
+  const out: Capability[] = [];
+  const seen = new Set<string>();
+  for (const g of grant) {
+    const caps = g.endsWith('/*') ? catalog.capabilitiesOf(g.slice(0, -2)) : [catalog.getCapability(g)];
+    for (const c of caps) if (c && !seen.has(c.id) && c.hosts.some((h) => h.toLowerCase() === host)) (seen.add(c.id), out.push(c));
+  }
+  return out;
+}
+
+interface Route {
+  found: FoundToken;
+  /** capabilities the request may match (non-empty) */
+  granted: Capability[];
+  /** path + query as the caller sent it */
+  rest: string;
+  /** headers where the token may sit (Basic/Bearer decoded there) */
+  tokenHeaders: string[];
+  /** query parameters where the token may sit */
+  tokenParams: string[];
+  /** provider named by the route (hints, apiRoot) */
+  provider: string;
+  /** passthrough: the provider's apiRoot (SDK base URLs with and without /v1) */
+  apiRoot?: string;
+  namedCred?: string;
+  /** the upstream host is fixed (intercepted CONNECT target) */
+  host?: string;
+}
+
+/** Shared by passthrough and interception: capability inference onwards, one code path. */
+async function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord, r: Route): Promise<Approved> {
+  const { found, granted, provider } = r;
+  // 2. capability (inferred among those granted), with path normalisation
+  const n = normalizePath(r.rest);
   const method = req.method ?? 'GET';
-  if (granted.length === 0)
-    throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, method, n.path, granted) : ''}`);
   if (!n.ok) throw deny(n.code, n.reason);
-  n.path = withApiRoot(n.path, provDef?.apiRoot, ctx.catalog.capabilitiesOf(provider)); // SDKs with and without /v1 in the base URL
+  if (r.apiRoot !== undefined) n.path = withApiRoot(n.path, r.apiRoot, ctx.catalog.capabilitiesOf(provider)); // SDKs with and without /v1 in the base URL
   rec.path = n.path;
   const m = inferCapability(method, n.path, granted);
   if (!m.ok) {
@@ -174,13 +252,13 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   refuseMethodOverride(req.headers, n.query, cap);
 
   // 3. credential
-  const cred = resolveCredential(ctx.catalog, cap, namedCred?.id, found.entry.grant.credential);
+  const cred = resolveCredential(ctx.catalog, cap, r.namedCred, found.entry.grant.credential);
   rec.credential = cred.id;
 
-  const headers = consumeTokenHeaders(req.headers, tokenHeaders, found.token);
+  const headers = consumeTokenHeaders(req.headers, r.tokenHeaders, found.token);
   const credSlots = slotsOf(cred, ctx.catalog.getProvider(cred.provider));
   const query = dropParamsCarrying(
-    consumeTokenParams(n.query, [...new Set([...slots.queryParams, ...credSlots.queryParams])], (v) => v === found.token),
+    consumeTokenParams(n.query, [...new Set([...r.tokenParams, ...credSlots.queryParams])], (v) => v === found.token),
     found.token,
   );
 
@@ -189,7 +267,18 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   const bodyState = { tooLarge: false };
   const body = passthroughBody(req, maxBody, bodyState);
 
-  return finish(ctx, rec, { cap, cred, method: (req.method ?? 'GET').toUpperCase(), path: n.path, query, headers, body, bodyState, credSlots });
+  return finish(ctx, rec, {
+    cap,
+    cred,
+    method: method.toUpperCase(),
+    path: n.path,
+    query,
+    headers,
+    body,
+    bodyState,
+    credSlots,
+    ...(r.host !== undefined ? { host: r.host } : {}),
+  });
 }
 
 export async function approveEnvelope(
@@ -307,13 +396,15 @@ interface Resolved {
   body: Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
   bodyState: { tooLarge: boolean };
   credSlots: AuthSlots;
+  /** fixed upstream host (interception): must be one the policy allows */
+  host?: string;
 }
 
 async function finish(ctx: PipelineContext, rec: RequestRecord, r: Resolved): Promise<Approved> {
   // 6. host from policy only
   const hosts = effectiveHosts(r.cred.hosts, r.cap.hosts).filter((h) => !isWildcardPattern(h));
-  const host = hosts[0];
-  if (host === undefined) throw deny('host_not_allowed', `no concrete upstream host allowed for ${r.cap.id} with credential '${r.cred.id}'`);
+  const host = r.host === undefined ? hosts[0] : hosts.find((h) => h === r.host);
+  if (host === undefined) throw deny('host_not_allowed', `no concrete upstream host allowed for ${r.cap.id} with credential '${r.cred.id}'${r.host ? ` on ${r.host}` : ''}`);
   rec.host = host;
   const inj = await ctx.injections.get(ctx.catalog, r.cred);
   for (const p of inj.pinned) {

@@ -6,6 +6,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Catalog } from '../registry/types.js';
 import type { AuditSink } from '../audit/types.js';
 import type { BrokerErrorCode } from '../errors/codes.js';
@@ -21,9 +22,13 @@ import { RateLimiter } from './rate-limit.js';
 import { InjectionCache, approveEnvelope, approvePassthrough, type PipelineContext, type RequestRecord } from './pipeline.js';
 import { forward, type ForwardPlan } from './forward.js';
 import { scrubText } from './scrub.js';
+import type { BrokerCore } from './serve.js';
+import { handleUpgrade, rawError } from './websocket.js';
+import type { InterceptDoor, InterceptRunOptions } from './intercept/door.js';
 import { OAuthTokens } from './oauth.js';
 
 export type { TokenGrant } from './tokens.js';
+export type { InterceptRunOptions } from './intercept/door.js';
 
 export interface BrokerOptions {
   catalog: Catalog;
@@ -52,6 +57,9 @@ export interface Broker {
   mintToken(grant: TokenGrant): string;
   revokeRun(runId: string): void;
   runStats(runId: string): { requests: number; denied: number };
+  /** Make the broker this run's HTTP proxy (SPEC §10): creates the run CA (name-constrained to the
+   *  granted hosts) and returns its certificate. Loads the X.509 code on first use only. */
+  enableIntercept(runId: string, opts: InterceptRunOptions): Promise<{ caPem: string; hosts: string[] }>;
   onFatal(cb: (err: Error) => void): void;
   close(): Promise<void>;
 }
@@ -121,10 +129,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = performance.now();
-    const rec: RequestRecord = { method: req.method ?? 'GET' };
-    const url = req.url ?? '/';
+  /** One request through any door: approve (the pipeline), forward, exactly one audit line. */
+  const serveRequest: BrokerCore['serve'] = async (req, res, rec, started, approve) => {
     // Exactly one line per request (SPEC §7): the first of "answered" and "cut" writes it. A
     // caller that goes away mid-upload or mid-download is logged as client_aborted with the
     // bytes so far, also when the forward never settles.
@@ -159,25 +165,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     });
     try {
       if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
-      // DNS rebinding / remote peers
-      const peer = req.socket.remoteAddress ?? '';
-      const host = (req.headers.host ?? '').toLowerCase();
-      if ((!unixPeers.has(req.socket) && classifyAddress(peer) !== 'loopback') || !allowedHosts.has(host))
-        throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
-      if (hasBody(req)) {
-        req.setTimeout(idleMs, () => req.destroy());
-        req.once('end', () => req.setTimeout(0));
-      }
-      let approved;
-      if (url.startsWith('/v/')) {
-        approved = await approvePassthrough(ctx, req, rec);
-      } else if (url === '/aivault/proxy' || url.startsWith('/aivault/proxy?')) {
-        if (req.method !== 'POST') throw deny('invalid_request', 'the envelope endpoint takes POST');
-        approved = await approveEnvelope(ctx, req, rec, (limit) => readBody(req, limit));
-      } else {
-        rec.path = url.split('?')[0]!.slice(0, 512);
-        throw deny('invalid_request', 'unknown broker endpoint (use /v/<provider>/... or POST /aivault/proxy)');
-      }
+      const approved = await approve();
       const limits = approved.capability.limits;
       if (aborted) return cut(); // the caller left while the request was being checked: nothing goes upstream
       if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
@@ -208,6 +196,42 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
+  const core: BrokerCore = {
+    ctx,
+    idleMs,
+    scrub,
+    localPeer: (sock) => unixPeers.has(sock) || classifyAddress(sock.remoteAddress ?? '') === 'loopback',
+    auditFailed: () => opts.audit.failure !== undefined,
+    audit: (rec, status, code, started, bytes) => audit(rec, status, code, started, bytes),
+    serve: serveRequest,
+  };
+  let intercept: InterceptDoor | undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const rec: RequestRecord = { method: req.method ?? 'GET' };
+    const url = req.url ?? '/';
+    // an absolute-form target: the caller uses the broker as its HTTP proxy (exec --intercept)
+    if (intercept && isProxyRequest(url)) return intercept.onProxyRequest(req, res);
+    await serveRequest(req, res, rec, started, async () => {
+      // DNS rebinding / remote peers
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (!core.localPeer(req.socket) || !allowedHosts.has(host))
+        throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
+      if (hasBody(req)) {
+        req.setTimeout(idleMs, () => req.destroy());
+        req.once('end', () => req.setTimeout(0));
+      }
+      if (url.startsWith('/v/')) return approvePassthrough(ctx, req, rec);
+      if (url === '/aivault/proxy' || url.startsWith('/aivault/proxy?')) {
+        if (req.method !== 'POST') throw deny('invalid_request', 'the envelope endpoint takes POST');
+        return approveEnvelope(ctx, req, rec, (limit) => readBody(req, limit));
+      }
+      rec.path = url.split('?')[0]!.slice(0, 512);
+      throw deny('invalid_request', 'unknown broker endpoint (use /v/<provider>/... or POST /aivault/proxy)');
+    });
+  };
+
   const server = http.createServer(
     {
       keepAlive: true,
@@ -225,6 +249,25 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       });
     },
   );
+  // SPEC §10: CONNECT and WebSocket upgrades (the intercept door is loaded by enableIntercept only)
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (intercept) return intercept.onConnect(req, socket, head);
+    socket.on('error', () => socket.destroy());
+    rawError(socket, 400, 'invalid_request', 'the broker is not an HTTP proxy for this run (aivault exec --intercept)');
+    audit({ method: 'CONNECT' }, 400, 'invalid_request', performance.now(), 0);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const rec: RequestRecord = { method: req.method ?? 'GET' };
+    const url = req.url ?? '/';
+    const host = (req.headers.host ?? '').toLowerCase();
+    void handleUpgrade(core, req, socket, head, rec, async () => {
+      if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
+      if (!core.localPeer(req.socket) || !allowedHosts.has(host))
+        throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
+      if (!url.startsWith('/v/')) throw deny('invalid_request', 'WebSocket upgrades are served on /v/<provider>/...');
+      return approvePassthrough(ctx, req, rec);
+    });
+  });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     socket.destroy();
@@ -279,6 +322,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     mintToken: (grant) => tokens.mint(grant),
     revokeRun: (runId) => tokens.revokeRun(runId),
     runStats: (runId) => ({ ...(stats.get(runId) ?? { requests: 0, denied: 0 }) }),
+    enableIntercept: async (runId, o) => {
+      if (!intercept) {
+        const { createInterceptDoor } = await import('./intercept/door.js');
+        intercept ??= createInterceptDoor(core, dev, upstream.lookupHost);
+      }
+      return intercept.addRun(runId, o);
+    },
     onFatal: (cb) => {
       fatal.push(cb);
     },
@@ -287,6 +337,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       closing = true;
       tokens.revokeAll();
       injections.clear();
+      intercept?.close();
       unixServer?.close();
       ctx.oauth?.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -301,6 +352,11 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       await upstream.close();
     },
   };
+}
+
+/** An absolute-form request target: the caller uses the broker as a plain-HTTP proxy. */
+function isProxyRequest(url: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(url);
 }
 
 function hasBody(req: IncomingMessage): boolean {

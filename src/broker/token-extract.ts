@@ -18,10 +18,18 @@ export interface FoundToken {
   entry: TokenEntry;
 }
 
-const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
+const BEARER = /^\s*(?:bearer|token)\s+(\S+)\s*$/i;
 const BASIC = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i;
+/** A placeholder (SPEC §10): the run token after a short prefix a tool checks for (`sk-`, `ghp_`). */
+const PLACEHOLDER = /^[A-Za-z0-9_-]{1,24}([A-Za-z0-9_-]{43})$/;
 
-/** The candidate token strings a header value can carry. */
+/** The value itself, and the run token inside it when it has the placeholder shape. */
+export function tokenForms(value: string): string[] {
+  const p = value.length > 43 ? PLACEHOLDER.exec(value) : null;
+  return p ? [value, p[1]!] : [value];
+}
+
+/** The candidate token strings a header value can carry (Bearer, `token x`, Basic user or password, placeholders). */
 export function headerCandidates(value: string): string[] {
   const out = [value.trim()];
   const b = BEARER.exec(value);
@@ -32,7 +40,7 @@ export function headerCandidates(value: string): string[] {
     const colon = text.indexOf(':');
     if (colon >= 0) out.push(text.slice(0, colon), text.slice(colon + 1));
   }
-  return out;
+  return out.flatMap(tokenForms);
 }
 
 function headerValues(v: string | string[] | undefined): string[] {
@@ -89,8 +97,10 @@ export function findToken(
         present = true;
         continue;
       }
-      const f = tryValue(v);
-      if (f) return f;
+      for (const c of tokenForms(v)) {
+        const f = tryValue(c);
+        if (f) return f;
+      }
     }
   }
   if (sawExpired) {

@@ -64,6 +64,11 @@ export class Upstream {
     return this.proxy !== undefined && !this.dev.resolve.has(target.host) && shouldProxy(this.proxy, target.host, target.port);
   }
 
+  /** The resolver in use (the proxy's tunnels resolve with it too). */
+  get lookupHost(): HostLookup {
+    return this.lookup;
+  }
+
   /** Resolve and check `host`; throws BrokerDenial host_not_allowed / upstream_error. */
   async resolve(host: string): Promise<UpstreamTarget> {
     const mapped = this.dev.resolve.get(host);
@@ -137,6 +142,13 @@ export class Upstream {
     });
     this.pools.set(key, pool);
     return pool;
+  }
+
+  /** TLS options for a raw connection to exactly this checked target (WebSocket relays). */
+  async tlsOptions(target: UpstreamTarget): Promise<import('node:tls').ConnectionOptions> {
+    const tls = await import('node:tls');
+    this.secureContext ??= tls.createSecureContext(this.dev.extraCa !== undefined ? { ca: [...tls.rootCertificates, this.dev.extraCa] } : {});
+    return { host: target.address, port: target.port, servername: target.host, secureContext: this.secureContext, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] };
   }
 
   async close(): Promise<void> {

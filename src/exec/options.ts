@@ -24,6 +24,9 @@ export interface RawExecArgs {
   profile?: string;
   /** --sandbox, --sandbox-*, --no-sandbox (see sandbox-options.ts) */
   sandbox?: RawSandboxArgs;
+  intercept?: boolean;
+  egress?: string;
+  egressAllow?: string[];
   /** argv after `--`, byte-exact. */
   command: string[];
 }
@@ -46,7 +49,34 @@ export interface ExecOptions {
   quiet: boolean;
   /** undefined: not sandboxed */
   sandbox?: SandboxOptions;
+  /** --intercept (SPEC §10): the broker is also the child's HTTPS proxy. */
+  intercept: boolean;
+  /** Hosts outside the grant through the proxy: tunnelled (allow) or refused (deny). */
+  egress: 'allow' | 'deny';
+  /** --egress-allow hosts (or `*.domain`), lower-case. */
+  egressAllow: string[];
   command: string[];
+}
+
+/**
+ * The egress default. Hook for `--sandbox-net=broker` (SPEC §9): there the proxy is the only way
+ * out and hosts outside the grant are refused unless --egress-allow names them, so a sandbox mode
+ * of `broker` makes the default `deny`.
+ */
+export function defaultEgress(sandboxNet: string | undefined): 'allow' | 'deny' {
+  return sandboxNet === 'broker' ? 'deny' : 'allow';
+}
+
+function parseEgress(v: string): 'allow' | 'deny' {
+  if (v === 'allow' || v === 'deny') return v;
+  throw new AivaultError('usage', `--egress: expected allow or deny, got '${v.slice(0, 40)}'`);
+}
+
+function parseEgressHost(h: string): string {
+  const host = h.trim().toLowerCase();
+  if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(host) && !/^[0-9.]+$|^[0-9a-f:]+$/.test(host))
+    throw new AivaultError('usage', `--egress-allow: '${h.slice(0, 80)}' is not a host name (HOST or *.DOMAIN, no scheme or port)`);
+  return host;
 }
 
 export function validateEnvName(name: string, flag: string): string {
@@ -117,9 +147,14 @@ export function resolveExecOptions(
     envFiles,
     fromEnv,
     quiet: raw.quiet ?? profile?.quiet ?? false,
+    intercept: raw.intercept ?? profile?.intercept ?? false,
+    egress: 'allow',
+    egressAllow: splitList([...(profile?.egressAllow ?? []), ...(raw.egressAllow ?? [])]).map(parseEgressHost),
     command: raw.command,
   };
   if (Object.keys(setEnvOrigin).length) opts.setEnvOrigin = setEnvOrigin;
+  if (!opts.intercept && (raw.egress !== undefined || (raw.egressAllow?.length ?? 0) > 0))
+    throw new AivaultError('usage', '--egress and --egress-allow apply to the proxy: add --intercept');
   const credential = raw.credential ?? profile?.credential;
   if (credential !== undefined) opts.credential = credential;
   if (timeoutText !== undefined) opts.timeoutMs = parseDuration(timeoutText);
@@ -129,5 +164,6 @@ export function resolveExecOptions(
   if (grp !== undefined) opts.groupId = grp;
   const sandbox = resolveSandbox(raw.sandbox ?? {}, profile?.sandbox ?? projectSandbox, cwd);
   if (sandbox) opts.sandbox = sandbox;
+  opts.egress = parseEgress(raw.egress ?? profile?.egress ?? defaultEgress(sandbox?.net));
   return opts;
 }

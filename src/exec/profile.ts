@@ -6,7 +6,8 @@
  *
  *   { "allow": ["openai/*"], "envFile": [".env"], "passEnv": ["DEBUG"], "fromEnv": [],
  *     "setEnv": {"LOG_LEVEL": "info"}, "credential": "openai", "timeout": "5m",
- *     "workspaceId": "w", "groupId": "g", "quiet": false }
+ *     "workspaceId": "w", "groupId": "g", "quiet": false,
+ *     "intercept": true, "egress": "deny", "egressAllow": ["registry.npmjs.org"] }
  *
  * Paths in envFile are relative to the file that defines the profile.
  */
@@ -27,6 +28,9 @@ export interface ProfileDef {
   quiet?: boolean;
   /** run sandboxed (SPEC §9): true = --sandbox, "broker" = --sandbox-net=broker */
   sandbox?: boolean | 'broker';
+  intercept?: boolean;
+  egress?: string;
+  egressAllow?: string[];
 }
 
 export interface LoadedProfile {
@@ -36,8 +40,8 @@ export interface LoadedProfile {
   dir: string;
 }
 
-const LIST_KEYS = ['allow', 'envFile', 'passEnv', 'fromEnv'] as const;
-const STRING_KEYS = ['credential', 'workspaceId', 'groupId'] as const;
+const LIST_KEYS = ['allow', 'envFile', 'passEnv', 'fromEnv', 'egressAllow'] as const;
+const STRING_KEYS = ['credential', 'workspaceId', 'groupId', 'egress'] as const;
 
 function fail(file: string, msg: string): never {
   throw new AivaultError('usage', `${file}: ${msg}`, { file });
@@ -47,7 +51,7 @@ export function validateProfile(v: unknown, file: string, name: string): Profile
   const where = `profiles.${name}`;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(file, `${where}: must be an object`);
   const o = v as Record<string, unknown>;
-  const known = new Set<string>([...LIST_KEYS, ...STRING_KEYS, 'setEnv', 'timeout', 'quiet', 'sandbox']);
+  const known = new Set<string>([...LIST_KEYS, ...STRING_KEYS, 'setEnv', 'timeout', 'quiet', 'sandbox', 'intercept']);
   for (const k of Object.keys(o)) if (!known.has(k)) fail(file, `${where}.${k}: unknown field`);
   const out: ProfileDef = {};
   for (const k of LIST_KEYS) {
@@ -76,6 +80,10 @@ export function validateProfile(v: unknown, file: string, name: string): Profile
   if (o.timeout !== undefined) {
     if (typeof o.timeout !== 'string' && typeof o.timeout !== 'number') fail(file, `${where}.timeout: must be a duration string or seconds`);
     out.timeout = o.timeout;
+  }
+  if (o.intercept !== undefined) {
+    if (typeof o.intercept !== 'boolean') fail(file, `${where}.intercept: must be true or false`);
+    out.intercept = o.intercept;
   }
   if (o.quiet !== undefined) {
     if (typeof o.quiet !== 'boolean') fail(file, `${where}.quiet: must be true or false`);

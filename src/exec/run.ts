@@ -100,6 +100,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   for (const { n, p } of idle) say(`aivault: ${n} is brokered only for ${p}, and no ${p} capability is allowed; add --allow '${p}/*' (or a single ${p}/... capability)`);
   const risky = [...new Set([...Object.keys(opts.setEnv), ...Object.keys(pass.values), ...Object.keys(runEnv.passthrough)])].filter(isRiskyName);
   if (risky.length) say(`aivault: warning: ${risky.join(', ')} can inject code into the command; set explicitly`);
+  const interceptMod = opts.intercept ? await import('./intercept-env.js') : undefined;
+  if (interceptMod) {
+    const clash = interceptMod.refusedOverride([...Object.keys(opts.setEnv), ...Object.keys(pass.values)], providers);
+    if (clash !== undefined) throw new AivaultError('usage', `${clash}: refused, --intercept sets it for the command`);
+  }
 
   // The command is looked up in the child's PATH (which --set-env/--pass-env/--env-file may change).
   const probeEnv = buildChildEnv({
@@ -149,6 +154,19 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       state.tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
       isolation = isolationEnv(providerIds, sandboxDir ? path.join(state.tempDir, 'sdk') : state.tempDir);
       if (sandboxDir) fs.mkdirSync(path.join(state.tempDir, 'sdk'), { mode: 0o700 });
+    }
+    if (interceptMod) {
+      // SPEC §10: the run CA (in memory; its key never leaves the broker) and the proxy variables
+      state.tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
+      const ic = await broker.enableIntercept(runId, {
+        capabilities: caps.map((c) => c.id),
+        egress: opts.egress,
+        egressAllow: opts.egressAllow,
+      });
+      if (ic.hosts.length === 0) say('aivault: --intercept: no allowed capability has a fixed host; nothing will be intercepted');
+      const tls = await import('node:tls');
+      const files = interceptMod.writeCaFiles(state.tempDir, ic.caPem, interceptMod.systemRootsPem(tls.rootCertificates));
+      isolation = { ...isolation, ...interceptMod.interceptEnv({ port: broker.port, token, ...files, providers }) };
     }
     childEnv = buildChildEnv({
       parentEnv: ctx.env,

@@ -8,7 +8,7 @@
  *   headers whose value IS the run token before calling checkCallerHeaders.
  * - forwardableRequestHeaders strips hop-by-hop headers (and any header named in `Connection`),
  *   reserved ones (host, content-length, expect, forwarded, x-forwarded-*, x-real-ip, via,
- *   client-IP headers, x-aivault-*, pseudo-headers), auth-class headers (defence in depth: the
+ *   client-IP headers, x-aivault-*, sec-websocket-*, pseudo-headers), auth-class headers (defence in depth: the
  *   broker injects auth itself), and the caller's accept-encoding: the broker always sends
  *   `accept-encoding: identity` so it can redact the response body.
  * - A request header value containing CR, LF or NUL (or any control char other than TAB, or a char
@@ -16,7 +16,7 @@
  *   such a request is malformed, never silently "fixed".
  * - sanitizeResponseHeaders strips hop-by-hop, set-cookie, set-cookie2, cookie, authorization,
  *   proxy-authorization, x-api-key, api-key, alt-svc (the client talks to the loopback broker, not
- *   the upstream), and content-length always (the body may be rewritten by redaction, so the broker
+ *   the upstream), sec-websocket-* (only a handshake the broker performs sets them), and content-length always (the body may be rewritten by redaction, so the broker
  *   streams it with chunked encoding). content-encoding is stripped when `decoded` is true (the
  *   broker decompressed the body). Response values with CR/LF/NUL are dropped.
  */
@@ -124,6 +124,7 @@ function isStrippedRequestHeader(name: string, extra: Set<string>, conn: Set<str
     conn.has(name) ||
     name.startsWith('x-forwarded-') ||
     name.startsWith('x-aivault-') ||
+    name.startsWith('sec-websocket-') ||
     name.startsWith(':')
   );
 }
@@ -171,6 +172,7 @@ export function sanitizeResponseHeaders(
     if (HOP_BY_HOP.has(name) || STRIPPED_RESPONSE_HEADERS.has(name) || conn.has(name)) continue;
     if (opts.decoded && name === 'content-encoding') continue;
     if (name.startsWith('x-aivault-')) continue; // only the broker itself sets x-aivault-*
+    if (name.startsWith('sec-websocket-')) continue; // a WebSocket handshake is the broker's own (websocket.ts)
     const vs = values(v).filter((s) => typeof s === 'string' && isValidHeaderValue(s));
     if (vs.length === 0) continue;
     const prev = out[name];

@@ -90,6 +90,12 @@ export interface ProviderDef {
   apiRoot?: string;
   /** Extra header names/params this provider treats as auth-class (besides the auth spec's own). */
   authSlots?: { headers?: string[]; queryParams?: string[] };
+  /** Under `exec --intercept` (SPEC §10) the provider's key variables hold the run token after this
+   *  prefix, for tools that check a key's shape (`sk-` for OpenAI, `ghp_` for GitHub). */
+  placeholderPrefix?: string;
+  /** Extra env vars the provider's tools read a key from (e.g. GH_TOKEN); under --intercept they
+   *  hold the placeholder, like the provider's claimed secret name and sdkEnv `{{token}}` entries. */
+  keyEnv?: string[];
   docs?: string;
 }
 

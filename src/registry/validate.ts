@@ -353,8 +353,13 @@ const PROVIDER_KEYS = [
   'sdkEnv',
   'apiRoot',
   'authSlots',
+  'placeholderPrefix',
+  'keyEnv',
   'docs',
 ] as const;
+
+/** A placeholder prefix (SPEC §10): what a provider's tools check a key starts with (`sk-`, `ghp_`). */
+const PLACEHOLDER_PREFIX = /^[A-Za-z0-9_-]{1,24}$/;
 
 /** Validates one registry file's JSON; `file` is used in error messages. Fails closed. */
 export function validateProvider(json: unknown, file: string): ProviderDef {
@@ -410,6 +415,18 @@ export function validateProvider(json: unknown, file: string): ProviderDef {
     if (a.headers !== undefined) slots.headers = strList(a.headers, file, 'authSlots.headers').map((h, i) => validateHeaderName(h, file, `authSlots.headers[${i}]`));
     if (a.queryParams !== undefined) slots.queryParams = strList(a.queryParams, file, 'authSlots.queryParams').map((q, i) => validateQueryParam(q, file, `authSlots.queryParams[${i}]`));
     def.authSlots = slots;
+  }
+  if (o.placeholderPrefix !== undefined) {
+    const p = str(o.placeholderPrefix, file, 'placeholderPrefix');
+    if (!PLACEHOLDER_PREFIX.test(p)) fail(file, 'placeholderPrefix', 'must be 1-24 characters of A-Z a-z 0-9 _ -');
+    def.placeholderPrefix = p;
+  }
+  if (o.keyEnv !== undefined) {
+    def.keyEnv = strList(o.keyEnv, file, 'keyEnv').map((k, i) => {
+      if (!ENV_NAME.test(k)) fail(file, `keyEnv[${i}]`, 'invalid environment variable name');
+      if (k.toUpperCase().startsWith('AIVAULT_')) fail(file, `keyEnv[${i}]`, 'AIVAULT_* variables are reserved');
+      return k;
+    });
   }
   if (o.docs !== undefined) {
     const d = str(o.docs, file, 'docs');

@@ -9,6 +9,7 @@ import https from 'node:https';
 import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
+import { WebSocketServer } from 'ws';
 import { TEST_CA_PATH, TEST_HOSTS, leafCert } from './tls.js';
 
 export interface RecordedRequest {
@@ -32,6 +33,9 @@ export interface FakeProvider {
   readonly requests: RecordedRequest[];
   /** TLS handshakes attempted (also those that failed) */
   readonly connections: number;
+  /** WebSocket upgrade requests received (any path): a WebSocket echo answers them; the message
+   *  `whoami` is answered with the upgrade request's authorization header (a reflection test). */
+  readonly upgrades: RecordedRequest[];
   /** Reply for `method` (or '*') and paths starting with `pathPrefix`; later routes win. */
   on(method: string, pathPrefix: string, reply: Reply): void;
   /** Reply when no route matches (default: 200 JSON echo of method, path and query). */
@@ -51,6 +55,7 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
   let fallback: Reply = reply.echo();
   const sockets = new Set<Socket>();
   let connections = 0;
+  const upgrades: RecordedRequest[] = [];
 
   const server = https.createServer({ ...(opts.cert ?? leafCert()), keepAlive: true }, (req, res) => {
     const parts: Buffer[] = [];
@@ -79,6 +84,30 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', () => void 0);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      url,
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: Buffer.alloc(0),
+      servername: (req.socket as unknown as { servername?: string }).servername,
+    };
+    upgrades.push(rec);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => {
+        const text = isBinary ? undefined : String(data);
+        if (text === 'whoami') ws.send(`auth=${String(req.headers.authorization)}`);
+        else if (text === 'close') ws.close(4001, 'bye');
+        else ws.send(data, { binary: isBinary });
+      });
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -88,6 +117,7 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
     get connections() {
       return connections;
     },
+    upgrades,
     on(method, prefix, r) {
       routes.push({ method: method.toUpperCase(), prefix, reply: r });
     },
@@ -96,6 +126,7 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
     },
     reset() {
       requests.length = 0;
+      upgrades.length = 0;
       routes = [];
       fallback = reply.echo();
     },
@@ -107,6 +138,8 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
     },
     close() {
       return new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       });

@@ -30,6 +30,9 @@ const OPTIONS = {
   'sandbox-show': { type: 'string', multiple: true },
   'sandbox-readonly': { type: 'boolean' },
   'sandbox-write': { type: 'string', multiple: true },
+  intercept: { type: 'boolean' },
+  egress: { type: 'string' },
+  'egress-allow': { type: 'string', multiple: true },
 } as const;
 
 /** Splits at the first `--`: options before, the command (byte-exact) after. */
@@ -68,6 +71,9 @@ export function parseExecArgv(argv: string[]): RawExecArgs {
   if (values['sandbox-readonly'] !== undefined) sb.readonly = values['sandbox-readonly'];
   if (values['sandbox-write']) sb.write = values['sandbox-write'];
   if (Object.keys(sb).length) raw.sandbox = sb;
+  if (values.intercept !== undefined) raw.intercept = values.intercept;
+  if (values.egress !== undefined) raw.egress = values.egress;
+  if (values['egress-allow']) raw.egressAllow = values['egress-allow'];
   return raw;
 }
 
