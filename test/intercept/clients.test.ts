@@ -20,6 +20,7 @@ const OPENAI_SECRET = 'sk-SENTINEL-intercept-openai-77aa';
 let fake: FakeProvider;
 let vault = '';
 let tmp = '';
+const tmps: string[] = [];
 
 function pkt(s: string): string {
   return (s.length + 4).toString(16).padStart(4, '0') + s;
@@ -33,13 +34,14 @@ before(async () => {
 after(async () => {
   await fake.close();
   fs.rmSync(vault, { recursive: true, force: true });
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  for (const d of tmps) fs.rmSync(d, { recursive: true, force: true });
 });
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 async function run(script: string, allow = 'github/repos,openai/models') {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-icpt-'));
+  tmps.push(tmp);
   const r = await launch(['--intercept', '--allow', allow, '--', 'sh', '-c', script], {
     env: { AIVAULT_DIR: vault, TMPDIR: tmp, ...fake.devEnv() },
   }).done;
@@ -130,8 +132,8 @@ test('a host outside the grant is tunnelled, and refused under --egress=deny', {
   const a = await run('curl -sS https://api.anthropic.com/v1/messages; echo "exit=$?"');
   assert.match(a.stdout.toString(), /exit=60/, a.stderr);
   assert.equal(fake.requests.length, 0);
-  tmp && fs.rmSync(tmp, { recursive: true, force: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-icpt-'));
+  tmps.push(tmp);
   const b = await launch(['--intercept', '--egress=deny', '--allow', 'github/repos', '--', 'sh', '-c', 'curl -sS https://api.anthropic.com/v1/messages; echo "exit=$?"'], {
     env: { AIVAULT_DIR: vault, TMPDIR: tmp, ...fake.devEnv() },
   }).done;
