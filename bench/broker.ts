@@ -92,6 +92,8 @@ async function brokerChild(upstreamPort: number): Promise<void> {
     env: { AIVAULT_DEV_RESOLVE: `${HOST}=127.0.0.1:${upstreamPort}`, AIVAULT_DEV_CA_CERT_PATH: path.join(TLS, 'ca.pem') },
   });
   const token = broker.mintToken({ runId: 'bench', capabilities: ['bench/all'] });
+  // SPEC §10: the same broker is also the run's intercepting proxy
+  const { caPem } = await broker.enableIntercept('bench', { capabilities: ['bench/all'], egress: 'allow', egressAllow: [] });
   let peak = 0;
   let sampler: NodeJS.Timeout | undefined;
   process.on('message', (m: Msg) => {
@@ -109,7 +111,7 @@ async function brokerChild(upstreamPort: number): Promise<void> {
     }
     if (m.type === 'exit') void broker.close().then(() => process.exit(0));
   });
-  process.send!({ type: 'ready', port: broker.port, token });
+  process.send!({ type: 'ready', port: broker.port, token, caPem });
 }
 
 // ---------------------------------------------------------------------------- child: minimal proxy
@@ -169,14 +171,21 @@ export async function bench(): Promise<void> {
   const bare = fork(HERE, ['--bench-child=bare', String(upPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const barePort = (await ask(bare, { type: 'none' }, 'ready')).port as number;
   const viaBare = new undici.Pool(`http://127.0.0.1:${barePort}`, { connections: 64 });
-  const targets = {
-    direct: { pool: directPool, path: '/v1/small', headers: { authorization: `Bearer ${SECRET}` } as Record<string, string> },
-    broker: { pool: viaBroker, path: '/v/bench/v1/small', headers: { authorization: `Bearer ${token}` } as Record<string, string> },
-    bare: { pool: viaBare, path: '/v/bench/v1/small', headers: {} as Record<string, string> },
+  // intercepted: a real proxy client (undici ProxyAgent) → CONNECT → TLS with a run-CA leaf → pipeline
+  const viaProxy = new undici.ProxyAgent({
+    uri: `http://127.0.0.1:${brPort}`,
+    token: `Basic ${Buffer.from(`aivault:${token}`).toString('base64')}`,
+    requestTls: { ca: ready.caPem as string },
+  });
+  type T = { pool: import('undici').Dispatcher; path: string; headers: Record<string, string>; origin?: string };
+  const targets: Record<'direct' | 'broker' | 'bare' | 'intercept', T> = {
+    direct: { pool: directPool, path: '/v1/small', headers: { authorization: `Bearer ${SECRET}` } },
+    broker: { pool: viaBroker, path: '/v/bench/v1/small', headers: { authorization: `Bearer ${token}` } },
+    bare: { pool: viaBare, path: '/v/bench/v1/small', headers: {} },
+    intercept: { pool: viaProxy, origin: `https://${HOST}`, path: '/v1/small', headers: { authorization: `Bearer ${token}` } },
   };
-  type T = (typeof targets)['direct'];
   const one = async (t: T): Promise<void> => {
-    const r = await t.pool.request({ method: 'GET', path: t.path, headers: t.headers });
+    const r = await t.pool.request({ method: 'GET', path: t.path, headers: t.headers, ...(t.origin ? { origin: t.origin } : {}) });
     if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}: ${await r.body.text()}`);
     await r.body.dump();
   };
@@ -205,6 +214,7 @@ export async function bench(): Promise<void> {
   await concurrent(targets.direct, 500, 8);
   await concurrent(targets.broker, 500, 8);
   await concurrent(targets.bare, 500, 8);
+  await concurrent(targets.intercept, 500, 8);
 
   const sd = await sequential(targets.direct, 2000);
   const sb = await sequential(targets.broker, 2000);
@@ -213,6 +223,8 @@ export async function bench(): Promise<void> {
   out(`            added p50 ${(p50b - p50d).toFixed(3)} ms (target ≤ 0.3)  added p99 ${(p99b - p99d).toFixed(3)} ms`);
   const sbare = await sequential(targets.bare, 2000);
   out(`            minimal proxy (calibration) p50 ${pct(sbare, 50).toFixed(3)} ms, added p50 ${(pct(sbare, 50) - p50d).toFixed(3)} ms`);
+  const si = await sequential(targets.intercept, 2000);
+  out(`            intercepted (HTTPS_PROXY + run-CA TLS) p50 ${pct(si, 50).toFixed(3)} ms p99 ${pct(si, 99).toFixed(3)} ms, added p50 ${(pct(si, 50) - p50d).toFixed(3)} ms (passthrough adds ${(p50b - p50d).toFixed(3)})`);
 
   const N = 8000;
   const td = await concurrent(targets.direct, N, 32);
@@ -232,6 +244,10 @@ export async function bench(): Promise<void> {
     `calibration minimal node:http -> undici proxy (no policy): ${tbare.toFixed(0)} req/s, ratio ${(tbare / td).toFixed(2)} of direct, ` +
       `${((bareMs / N) * 1000).toFixed(1)} ms CPU per 1 000 | broker vs minimal proxy: throughput ${(tb / tbare).toFixed(2)}×, CPU ${(cpuMs / bareMs).toFixed(2)}×`,
   );
+
+  const ti = await concurrent(targets.intercept, N, 32);
+  out(`c32         intercepted ${ti.toFixed(0)} req/s | ratio ${(ti / td).toFixed(2)} of direct, ${(ti / tb).toFixed(2)} of passthrough`);
+  await viaProxy.close();
 
   const stream = async (t: T, p: string, size = BIG): Promise<number> => {
     const s = performance.now();

@@ -9,6 +9,7 @@
 //   sandbox    aivault exec --sandbox --allow openai/chat-completions -- node -e 0 (when bwrap works)
 //   sb-broker  aivault exec --sandbox-net=broker --allow ... -- node -e 0 (adds the in-sandbox relay)
 // Target: --sandbox adds ≤ 15 ms to plain aivault exec.
+//   intercept  aivault exec --intercept --allow openai/chat-completions -- node -e 0 (run CA, CA files)
 // Prints medians and ratios vs bare node. Target: aivault ≤ 1.8× bare node.
 // AIVAULT_BENCH_ROUNDS overrides the number of rounds (default 25).
 import { spawnSync } from 'node:child_process';
@@ -68,6 +69,7 @@ export async function bench(): Promise<void> {
             ['aivault exec --sandbox-net=broker --allow ... -- node -e 0', () => time(NODE, [BIN, 'exec', '--sandbox-net=broker', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], sbEnv)],
           ] as Array<[string, () => number]>)
         : []),
+      ['aivault exec --intercept --allow openai/chat-completions -- node -e 0', () => time(NODE, [BIN, 'exec', '--intercept', '--allow', 'openai/chat-completions', '--', NODE, '-e', '0'], base)],
     ];
     const samples = variants.map(() => [] as number[]);
     for (const [, run] of variants) run(); // warm the page cache once
@@ -100,7 +102,35 @@ export async function bench(): Promise<void> {
     } else {
       process.stdout.write('--sandbox rows skipped: the sandbox cannot run here (see aivault doctor)\n');
     }
+    const ic = variants.findIndex(([n]) => n.startsWith('aivault exec --intercept'));
+    process.stdout.write(`--intercept adds ${(median(samples[ic]!) - median(samples[3]!)).toFixed(1)} ms to the same exec (X.509 code load + run CA + CA files)\n`);
+    await caCost();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The run CA alone, in process: loading the X.509 code once, then generating CAs (the ≤ 20 ms target). */
+async function caCost(): Promise<void> {
+  const t0 = performance.now();
+  const { createRunCa } = await import('../src/broker/intercept/ca.js');
+  const first = await createRunCa({ hosts: ['api.openai.com'] });
+  const t1 = performance.now();
+  const gen: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const s = performance.now();
+    await createRunCa({ hosts: ['api.openai.com', 'api.github.com'] });
+    gen.push(performance.now() - s);
+  }
+  const leaf: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const ca = await createRunCa({ hosts: ['api.openai.com'] });
+    const s = performance.now();
+    await ca.contextFor('api.openai.com');
+    leaf.push(performance.now() - s);
+  }
+  void first;
+  process.stdout.write(
+    `run CA: first (X.509 code load + generation) ${(t1 - t0).toFixed(1)} ms; generation median ${median(gen).toFixed(1)} ms (target ≤ 20); first leaf per host median ${median(leaf).toFixed(1)} ms\n`,
+  );
 }

@@ -18,7 +18,7 @@ const FLAGS: Record<string, string[]> = {
   credential: ['--provider', '--secret', '--host', '--auth', '--header-name', '--query-param', '--value-template', '--username', '--password', '--path-prefix', '--all', '--json'],
   capability: ['--provider', '--host', '--method', '--path-prefix', '--description', '--json', '--workspace-id', '--group-id'],
   invoke: ['--method', '--path', '--header', '--body', '--body-file', '--credential'],
-  exec: ['--allow', '--credential', '--env-file', '--from-env', '--pass-env', '--set-env', '--timeout', '--workspace-id', '--group-id', '--profile', '--quiet', '--sandbox', '--sandbox-net', '--sandbox-hide', '--sandbox-show', '--sandbox-readonly', '--sandbox-write', '--no-sandbox'],
+  exec: ['--allow', '--credential', '--env-file', '--from-env', '--pass-env', '--set-env', '--timeout', '--workspace-id', '--group-id', '--profile', '--quiet', '--sandbox', '--sandbox-net', '--sandbox-hide', '--sandbox-show', '--sandbox-readonly', '--sandbox-write', '--no-sandbox', '--intercept', '--egress', '--egress-allow'],
   audit: ['--limit', '--run', '--json', '--follow'],
   doctor: ['--json'],
   demo: [],

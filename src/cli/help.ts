@@ -146,6 +146,12 @@ Options:
   --sandbox-readonly    read-only file system except the cwd, --sandbox-write paths and a private /tmp
   --sandbox-write PATH  writable under --sandbox-readonly (repeatable)
   --no-sandbox          switch off a "sandbox" set by a profile or aivault.config.json
+  --intercept           the broker is also the child's HTTPS proxy (HTTPS_PROXY, a per-run CA):
+                        any client reaching a granted host gets the key injected; key variables
+                        hold a placeholder (e.g. GITHUB_TOKEN=ghp_<token>)
+  --egress MODE         with --intercept, hosts outside the grant: allow (tunnelled, default) |
+                        deny (403 host_not_allowed; the default under --sandbox-net broker)
+  --egress-allow HOST   a host (or *.domain) reachable through the proxy under --egress deny (repeatable)
 
 A passphrase vault is unlocked from AIVAULT_PASSPHRASE (never passed to the child) or a prompt
 on the terminal.

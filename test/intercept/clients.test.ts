@@ -1,6 +1,6 @@
 /**
  * Real clients nobody here wrote, under `aivault exec --intercept`, with hard-coded provider URLs
- * and the placeholder key from their usual variable: curl, python3 urllib.request, Node with
+ * and the placeholder key from their usual variable: curl, python3 urllib.request and requests, Node with
  * undici's ProxyAgent, and `git ls-remote` over HTTPS (a fake smart-HTTP endpoint). Each succeeds,
  * the upstream (the local fake provider, SPEC §8) receives exactly the real credential, and the
  * child's environment and files hold no secret. After the run the CA files are gone and no file
@@ -91,6 +91,18 @@ test('python3 urllib.request (honours HTTPS_PROXY and SSL_CERT_FILE)', { skip: !
   assert.match(r.stdout.toString(), /"path":"\/v1\/models"/);
   assert.equal(fake.requests.length, 1);
   assert.equal(fake.requests[0]!.headers.authorization, `Bearer ${OPENAI_SECRET}`);
+  assertClean(r);
+});
+
+const hasRequests = spawnSync('python3', ['-c', 'import requests']).status === 0;
+test('python3 requests (honours HTTPS_PROXY and REQUESTS_CA_BUNDLE)', { skip: !hasRequests && 'python3 requests not installed' }, async () => {
+  fake.reset();
+  const py = "import os, requests; r = requests.get('https://api.github.com/repos/octo/hello', headers={'Authorization': 'token ' + os.environ['GH_TOKEN']}); print(r.status_code, r.text)";
+  const r = await run(`python3 -c "${py}"`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.toString(), /^200 .*"path":"\/repos\/octo\/hello"/);
+  assert.equal(fake.requests.length, 1);
+  assert.equal(fake.requests[0]!.headers.authorization, `Bearer ${GITHUB_SECRET}`, 'gh-style `token <x>` placeholder replaced by the real credential');
   assertClean(r);
 });
 
