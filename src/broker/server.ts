@@ -101,7 +101,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const audit = (rec: RequestRecord, status: number, code: AuditCode | undefined, started: number, bytes: number, extra?: { forwarded: boolean; requestBytes: number }): void => {
     const decision = code === undefined || UPSTREAM_CODES.has(code) || (extra?.forwarded ?? false) ? 'allow' : 'deny';
     // a broker in exec/invoke serves one run: lines refused before a token was found are its too
-    const runId = rec.runId ?? opts.runId ?? tokens.soleRunId();
+    const runId = rec.runId ?? opts.runId;
     if (runId !== undefined) {
       let s = stats.get(runId);
       if (!s) stats.set(runId, (s = { requests: 0, denied: 0 }));

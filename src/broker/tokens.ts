@@ -71,16 +71,6 @@ export class TokenTable {
     return TOKEN_SHAPE.test(value) && this.byDigest.has(digest(value));
   }
 
-  /** The run id when every token ever minted here belongs to one run (a broker in exec or invoke). */
-  soleRunId(): string | undefined {
-    let id: string | undefined;
-    for (const e of this.byDigest.values()) {
-      if (id === undefined) id = e.grant.runId;
-      else if (id !== e.grant.runId) return undefined;
-    }
-    return id;
-  }
-
   revokeRun(runId: string): void {
     for (const e of this.byDigest.values()) if (e.grant.runId === runId) e.revoked = true;
   }

@@ -11,7 +11,7 @@ import { scrubText } from '../../src/broker/scrub.js';
 let env: Env;
 let token: string;
 before(async () => {
-  env = await setup();
+  env = await setup({ runId: 'hygiene-run' });
   token = env.broker.mintToken({ runId: 'hygiene-run', capabilities: ['telegram/send-message', 'openai/chat-completions'] });
 });
 after(async () => env.close());

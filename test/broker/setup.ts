@@ -33,12 +33,12 @@ export interface Env {
 }
 
 export async function setup(
-  opts: Partial<TestCatalogOptions> & { provider?: FakeProvider; env?: NodeJS.ProcessEnv; lookup?: BrokerOptions['lookup'] } = {},
+  opts: Partial<TestCatalogOptions> & { provider?: FakeProvider; env?: NodeJS.ProcessEnv; lookup?: BrokerOptions['lookup']; runId?: string } = {},
 ): Promise<Env> {
   const provider = opts.provider ?? (await startFakeProvider());
   const catalog = testCatalog({ secrets: { ...SENTINEL }, ...opts });
   const audit = memoryAudit();
-  const broker = await startBroker({ catalog, audit, env: opts.env ?? provider.devEnv(), ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+  const broker = await startBroker({ catalog, audit, env: opts.env ?? provider.devEnv(), ...(opts.lookup ? { lookup: opts.lookup } : {}), ...(opts.runId ? { runId: opts.runId } : {}) });
   return {
     broker,
     provider,
