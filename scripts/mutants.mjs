@@ -5,7 +5,8 @@
 // the mutant must make at least one of them fail ("killed"). Exit 1 if any mutant survives, a
 // mutant does not apply or build, or the unmutated baseline is red.
 //
-//   node scripts/mutants.mjs [--only id,id] [--keep] [--timeout SECONDS]
+//   node scripts/mutants.mjs [--only id,id] [--tests file,file] [--keep] [--timeout SECONDS]
+// --tests replaces each selected mutant's test files (to check that one test file alone kills it).
 //
 // Not part of `npm test` (it rebuilds once per mutant). test/mutants/list.test.ts (in `npm test`)
 // checks that every entry still applies to the current source, so refactors cannot rot the list.
@@ -18,12 +19,14 @@ import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
-  options: { only: { type: 'string' }, keep: { type: 'boolean', default: false }, timeout: { type: 'string', default: '300' } },
+  options: { only: { type: 'string' }, tests: { type: 'string' }, keep: { type: 'boolean', default: false }, timeout: { type: 'string', default: '300' } },
 });
 const TIMEOUT_MS = Number(opts.timeout) * 1000;
 const list = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'mutants', 'list.json'), 'utf8'));
 const only = opts.only ? new Set(opts.only.split(',')) : undefined;
-const mutants = list.mutants.filter((m) => !only || only.has(m.id));
+const mutants = list.mutants
+  .filter((m) => !only || only.has(m.id))
+  .map((m) => (opts.tests ? { ...m, tests: opts.tests.split(',') } : m));
 if (mutants.length === 0) {
   console.error('no mutants selected');
   process.exit(2);
