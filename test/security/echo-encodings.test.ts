@@ -39,10 +39,11 @@ function keyOf(req: RecordedRequest): string {
   return new URLSearchParams(req.query).get('key') ?? '';
 }
 
+/** `size`-byte writes, pausing every few writes so they reach the broker as separate reads. */
 async function writeSlowly(res: http.ServerResponse, data: Buffer, size: number): Promise<void> {
-  for (let i = 0; i < data.length; i += size) {
+  for (let i = 0, n = 0; i < data.length; i += size, n++) {
     res.write(data.subarray(i, i + size));
-    await sleep(1);
+    if (n % 4 === 3) await sleep(1);
   }
   res.end();
 }
@@ -76,7 +77,7 @@ async function echo(req: RecordedRequest, res: http.ServerResponse): Promise<voi
     return writeSlowly(res, z, 7);
   }
   res.writeHead(200, { 'content-type': 'text/plain' });
-  return writeSlowly(res, body, 3);
+  return writeSlowly(res, body, 5);
 }
 
 test('the sentinels used here have the shapes that tell encodings apart', () => {
