@@ -13,7 +13,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setup, SENTINEL, leaks, type Env } from '../broker/setup.js';
-import { reply } from '../helpers/fake-provider.js';
 import { basic, proxyAgent, rawConnect, tlsOver, viaProxy } from './proxy-client.js';
 
 let env: Env;
@@ -191,5 +190,5 @@ test('plain-HTTP proxy requests: a granted host goes through the pipeline and up
   });
   assert.equal(r.status, 200, r.body);
   assert.equal(env.provider.requests.at(-1)!.headers.authorization, `Bearer ${SENTINEL.GITHUB_TOKEN}`);
-  env.provider.on('GET', '/repos/redir', reply.redirect('https://evil.example/x'));
+  assert.equal(env.provider.requests.at(-1)!.servername, 'api.github.com', 'upstream over TLS, never cleartext');
 });
