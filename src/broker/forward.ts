@@ -13,6 +13,7 @@ import { BROKER_ERROR_STATUS, type BrokerErrorCode } from '../errors/codes.js';
 import { sanitizeResponseHeaders } from '../policy/headers.js';
 import { BrokerDenial, sendError } from './errors.js';
 import type { StreamRedactor } from './redactor.js';
+import { responseFilter, type FieldPath } from './json-filter.js';
 import type { Upstream, UpstreamTarget } from './upstream.js';
 
 export interface ForwardPlan {
@@ -36,6 +37,8 @@ export interface ForwardPlan {
   retryOn401?: boolean;
   /** response bytes sent so far, kept current (the audit line of an aborted request reads it) */
   progress?: { bytes: number };
+  /** response blocklist (per capability): JSON member paths removed from JSON and SSE bodies */
+  blockFields?: FieldPath[];
 }
 
 export interface ForwardResult {
@@ -146,7 +149,10 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
       // backpressure: stop reading upstream once this much is waiting for the caller
       return res.writableLength < WRITE_BUFFER_LIMIT;
     };
+    let filter: { push(b: Buffer): Buffer; end(): Buffer } | undefined;
+    const feed = (chunk: Buffer): boolean => emit(redactor.push(filter ? filter.push(chunk) : chunk));
     const end = (): void => {
+      if (filter) emit(redactor.push(filter.end()));
       const rest = redactor.end();
       if (rest.length) emit(rest);
       if (done) return;
@@ -168,6 +174,7 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
           c.abort(new BrokerDenial('upstream_error', 'retrying after 401'));
           return;
         }
+        if (plan.blockFields && plan.blockFields.length > 0) filter = responseFilter(String(headers['content-type'] ?? ''), plan.blockFields);
         const enc = String(headers['content-encoding'] ?? '').trim().toLowerCase();
         if (enc !== '' && enc !== 'identity') {
           decoder = makeDecoder(enc);
@@ -177,7 +184,7 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
           }
           const d = decoder;
           d.on('data', (chunk: Buffer) => {
-            if (!emit(redactor.push(chunk))) d.pause();
+            if (!feed(chunk)) d.pause();
           });
           d.on('end', end);
           d.on('error', () => fail(new BrokerDenial('upstream_error', 'the upstream sent a corrupt compressed body')));
@@ -210,7 +217,7 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
           if (!decoder.write(chunk)) c.pause();
           return;
         }
-        if (!emit(redactor.push(chunk))) c.pause();
+        if (!feed(chunk)) c.pause();
       },
       onResponseEnd() {
         if (done) return;

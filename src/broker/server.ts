@@ -26,6 +26,7 @@ import type { BrokerCore } from './serve.js';
 import { handleUpgrade, rawError } from './websocket.js';
 import type { InterceptDoor, InterceptRunOptions } from './intercept/door.js';
 import { OAuthTokens } from './oauth.js';
+import { parseFieldPath } from './json-filter.js';
 
 export type { TokenGrant } from './tokens.js';
 export type { InterceptRunOptions } from './intercept/door.js';
@@ -183,6 +184,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         bodyState: approved.bodyState,
         ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
         progress,
+        ...(approved.capability.blockResponseFields?.length ? { blockFields: approved.capability.blockResponseFields.map(parseFieldPath) } : {}),
       };
       let r = await forward(upstream, { ...plan, retryOn401: approved.reauth !== undefined }, res);
       // oauth2: one forced refresh and one retry after an upstream 401, never more

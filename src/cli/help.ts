@@ -64,7 +64,17 @@ ${SCOPE}
   aivault credential create ID --provider P --secret NAME --host HOST
                          (--auth header --header-name H --value-template 'Bearer {{secret}}'
                           | --auth query --query-param K --value-template '{{secret}}'
-                          | --auth basic [--username T] [--password T] | --auth path --path-prefix '/bot{{secret}}')
+                          | --auth basic [--username T] [--password T] | --auth path --path-prefix '/bot{{secret}}'
+                          | --auth multi-header --header NAME='TEMPLATE'... | --auth multi-query --query NAME='TEMPLATE'...
+                          | --auth oauth2 --grant client_credentials|refresh_token --token-url https://HOST/PATH
+                              --client-id-secret NAME [--client-secret-secret NAME] [--refresh-token-secret NAME]
+                              [--scope S]... [--client-auth basic|body]
+                          | --auth aws-sigv4 --region R --service S --access-key-id-secret NAME
+                              --secret-access-key-secret NAME [--session-token-secret NAME]
+                          | --auth hmac --secret NAME --hmac-algorithm sha256|sha512 --hmac-header H
+                              [--hmac-template T] [--hmac-value T] [--hmac-timestamp-header H]
+                              [--hmac-nonce-header H] [--hmac-encoding hex|base64] [--hmac-key-encoding utf8|base64|hex]
+                          | --auth mtls --cert-secret NAME --key-secret NAME)
   aivault credential list [--all] [--json] [--workspace-id W] [--group-id G]
   aivault credential delete ID
 
@@ -74,7 +84,13 @@ Options:
   --provider P          the provider the credential belongs to
   --secret NAME         a secret it uses (repeatable; field=NAME for multi-secret templates)
   --host HOST           an upstream host it may be sent to (repeatable)
-  --auth STRATEGY       header | query | basic | path
+  --auth STRATEGY       header | query | basic | path | multi-header | multi-query | oauth2 | aws-sigv4 | hmac | mtls
+  --header N='T'        multi-header: one header and its value template (repeatable)
+  --query N='T'         multi-query: one query parameter and its value template (repeatable)
+  --token-url URL       oauth2: the token endpoint (https; its host must be one of the credential's hosts)
+  --*-secret NAME       oauth2/aws-sigv4/mtls: the vault secret holding that part (values never leave the vault)
+  --hmac-template T     hmac: the signed message; {{timestamp}} {{method}} {{path}} {{bodyHash}} {{nonce}} {{body}}
+                        (default: {{timestamp}}\n{{method}}\n{{path}}\n{{bodyHash}})
   --header-name H       header auth: the header to set
   --query-param K       query auth: the query parameter to set
   --value-template T    the header/parameter value, with {{secret}} where the secret goes
@@ -92,8 +108,13 @@ Options:
   aivault capability describe ID [--json] [--workspace-id W] [--group-id G]
   aivault capability create ID --provider P --host HOST --method M... --path-prefix /p... [--description D]
   aivault capability delete ID
+  aivault capability policy set ID [--rate N/min] [--max-request-bytes B] [--max-response-bytes B]
+                                   [--timeout DURATION] [--block-response-field PATH]...
+  aivault capability policy show ID | clear ID
 
 A capability is what a run may be granted: methods and path prefixes on a provider's host.
+A policy adds limits (429 rate_limited, 413 body_too_large, 504 upstream_timeout) and removes JSON
+fields such as 'choices[].message.tool_calls' or 'data[].email' from JSON and SSE responses.
 
 Options:
   --provider P          the provider (its secret and hosts apply)

@@ -49,6 +49,8 @@ Usage:
   aivault capability list [--json] | describe ID
   aivault capability create ID --provider P --host HOST --method M... --path-prefix /p...
   aivault capability delete ID
+  aivault capability policy set ID [--rate N/min] [--max-request-bytes B] [--max-response-bytes B]
+                         [--timeout DURATION] [--block-response-field PATH]...  | show ID | clear ID
   aivault invoke CAP [--method M] [--path P] [--header 'k: v']... [--body S | --body-file F|-] [--credential ID]
   aivault exec [--allow CAP]... [--credential ID] [--env-file PATH]... [--from-env NAME]...
                [--pass-env NAME]... [--set-env NAME=VALUE]... [--timeout DURATION]

@@ -65,6 +65,8 @@ export interface CapabilityDef {
   hosts: string[];
   description?: string;
   limits?: CapabilityLimits;
+  /** response blocklist: JSON member paths removed from JSON and SSE responses (`data[].email`) */
+  blockResponseFields?: string[];
 }
 
 export interface CapabilityLimits {

@@ -1,3 +1,4 @@
+import type { CapabilityPolicy } from './policy-store.js';
 import { AivaultError } from '../errors/aivault-error.js';
 import type { Registry } from '../registry/load.js';
 import type { Capability, Catalog, Credential, ProviderDef, ResolvedSecret } from '../registry/types.js';
@@ -109,6 +110,22 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
   };
 
   const customCapsOf = (p: string) => customCaps.filter((c) => c.provider === p);
+  // per-capability policy (capability policy set): limits and response blocklists over the definition
+  let policies: Record<string, CapabilityPolicy> = {};
+  try {
+    policies = vault.listCapabilityPolicies();
+  } catch (e) {
+    if (e instanceof AivaultError) problems.push(e);
+    else throw e;
+  }
+  const withPolicy = (c: Capability | undefined): Capability | undefined => {
+    const p = c && policies[c.id];
+    if (!c || !p) return c;
+    const out: Capability = { ...c };
+    if (p.limits) out.limits = { ...c.limits, ...p.limits };
+    if (p.blockResponseFields) out.blockResponseFields = [...p.blockResponseFields];
+    return out;
+  };
   const customProviders = new Map<string, ProviderDef>();
   const synthProvider = (id: string): ProviderDef | undefined => {
     const caps = customCapsOf(id);
@@ -134,12 +151,12 @@ export async function openCatalog(opts: CatalogOptions): Promise<VaultCatalog> {
   const catalog: VaultCatalog = {
     problems,
     getProvider: (id) => registry.provider(id) ?? synthProvider(id),
-    getCapability: (id) => registry.capability(id) ?? customCaps.find((c) => c.id === id),
-    capabilitiesOf: (p) => [...registry.capabilitiesOf(p), ...customCapsOf(p)],
+    getCapability: (id) => withPolicy(registry.capability(id) ?? customCaps.find((c) => c.id === id)),
+    capabilitiesOf: (p) => [...registry.capabilitiesOf(p), ...customCapsOf(p)].map((c) => withPolicy(c)!),
     getCredential: (id) => availableCred(id),
     credentialsFor: (p) => definedFor(p).filter((c) => statusOf(c).available),
     allCredentials: () => allDefined().map(statusOf).sort((a, b) => (a.credential.id < b.credential.id ? -1 : 1)),
-    allCapabilities: () => [...registry.capabilities, ...customCaps].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    allCapabilities: () => [...registry.capabilities, ...customCaps].map((c) => withPolicy(c)!).sort((a, b) => (a.id < b.id ? -1 : 1)),
     credentialStatus: (id) => {
       const c = definedCred(id);
       return c ? statusOf(c) : undefined;

@@ -23,6 +23,7 @@ import {
   type SecretRecord,
 } from './record.js';
 import { GLOBAL, lookupOrder, scopeLabel, type ScopeQuery, type SecretScope } from './scope.js';
+import { policiesFile, readPolicies, writePolicies, type CapabilityPolicy } from './policy-store.js';
 import { readCapabilities, readCredentials, writeCapabilities, writeCredentials, type StoredCapability, type StoredCredential } from './custom-store.js';
 import { validateCapabilityInput, validateCredentialInput, type CapabilityInput, type CredentialInput } from './custom-validate.js';
 import { promptHidden } from './tty-prompt.js';
@@ -534,6 +535,24 @@ export class Vault {
 
   listCustomCapabilities(): Capability[] {
     return readCapabilities(this.paths.capabilities).map(({ createdAt: _c, ...rest }) => ({ ...rest, custom: true }));
+  }
+
+  /** Per-capability policies (limits, response blocklists), by capability id. */
+  listCapabilityPolicies(): Record<string, CapabilityPolicy> {
+    return readPolicies(policiesFile(this.paths.root));
+  }
+
+  /** Replace (or with `null` remove) the policy of capability `id`; audited. */
+  async setCapabilityPolicy(id: string, policy: CapabilityPolicy | null): Promise<void> {
+    this.ensureDirs();
+    await withLock(this.paths.lock, () => {
+      const file = policiesFile(this.paths.root);
+      const all = readPolicies(file);
+      if (policy === null) delete all[id];
+      else all[id] = policy;
+      writePolicies(file, all);
+    });
+    this.emit({ event: 'capability.policy', capability: id, ...(policy ? { limits: policy.limits ?? {}, blockResponseFields: policy.blockResponseFields ?? [] } : { cleared: true }) });
   }
 
   async createCapability(input: CapabilityInput): Promise<Capability> {

@@ -7,7 +7,7 @@ import { openVault } from '../../vault/open.js';
 import { openCatalog, type VaultCatalog } from '../../vault/catalog.js';
 import { withAuditedVault } from '../../vault/audited.js';
 
-const SUBS = 'list, describe, create or delete';
+const SUBS = 'list, describe, create, delete or policy';
 
 const WHERE_OPTS = { 'workspace-id': { type: 'string' }, 'group-id': { type: 'string' } } as const;
 
@@ -149,6 +149,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'delete':
     case 'rm':
       return del(rest);
+    case 'policy':
+      return (await import('./capability-policy.js')).policy(rest);
     case undefined:
       throw usage(`capability needs a subcommand: ${SUBS}`);
     default:
