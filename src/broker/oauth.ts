@@ -21,9 +21,9 @@ import type { Dispatcher } from 'undici';
 import { deny } from './errors.js';
 import type { Upstream } from './upstream.js';
 
-type OAuthSpec = Extract<Credential['auth'], { strategy: 'oauth2' }>;
+export type OAuthSpec = Extract<Credential['auth'], { strategy: 'oauth2' }>;
 
-interface Cached {
+export interface Cached {
   accessToken: string;
   expiresAt: number;
   /** newest refresh token this broker knows (also when the catalog cannot store it) */
@@ -99,71 +99,80 @@ export class OAuthTokens {
   }
 
   private tokenUrl(cred: Credential, spec: OAuthSpec): URL {
-    let u: URL;
-    try {
-      u = new URL(spec.tokenUrl);
-    } catch {
-      throw deny('policy_violation', 'oauth2 token URL is invalid');
-    }
-    if (u.protocol !== 'https:' || u.port !== '' || u.username !== '' || u.password !== '') throw deny('policy_violation', 'oauth2 token URL must be https on the default port');
-    const allowed = new Set([...cred.hosts, ...(this.catalog.getProvider(cred.provider)?.hosts ?? [])]);
-    if (!allowed.has(u.hostname)) throw deny('host_not_allowed', `oauth2 token endpoint host ${u.hostname} is not one of the credential's hosts`);
-    return u;
+    return checkedTokenUrl(spec, [...cred.hosts, ...(this.catalog.getProvider(cred.provider)?.hosts ?? [])]);
   }
 
-  private async post(url: URL, spec: OAuthSpec, fields: Record<string, string>, params: Record<string, string>): Promise<Cached> {
-    const form = new URLSearchParams(params);
-    if (spec.scopes && spec.scopes.length > 0) form.set('scope', spec.scopes.join(' '));
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    const secret = fields.clientSecret;
-    if (secret && spec.clientAuth !== 'body') {
-      headers.authorization = 'Basic ' + Buffer.from(`${encodeURIComponent(fields.clientId!)}:${encodeURIComponent(secret)}`).toString('base64');
-    } else {
-      form.set('client_id', fields.clientId!);
-      if (secret) form.set('client_secret', secret);
-    }
-    const target = await this.upstream.resolve(url.hostname);
-    const dispatcher = await this.upstream.dispatcher(target);
+  private post(url: URL, spec: OAuthSpec, fields: Record<string, string>, params: Record<string, string>): Promise<Cached> {
     this.refreshes++;
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await dispatcher.request({
-        origin: `https://${target.host}`,
-        path: url.pathname + url.search,
-        method: 'POST',
-        headers,
-        body: form.toString(),
-        headersTimeout: TOKEN_TIMEOUT_MS,
-        bodyTimeout: TOKEN_TIMEOUT_MS,
-      });
-    } catch {
-      throw deny('upstream_error', 'the oauth2 token endpoint could not be reached');
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of res.body as AsyncIterable<Buffer>) {
-      n += c.length;
-      if (n > MAX_TOKEN_RESPONSE) {
-        res.body.destroy();
-        throw deny('upstream_error', 'the oauth2 token endpoint answered with an oversized body');
-      }
-      chunks.push(c);
-    }
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      json = {};
-    }
-    if (res.statusCode !== 200 || typeof json.access_token !== 'string' || json.access_token === '') {
-      const code = typeof json.error === 'string' && ERROR_CODE.test(json.error) ? ` (${json.error})` : '';
-      throw deny('upstream_error', `the oauth2 token endpoint refused the ${params.grant_type} grant: status ${res.statusCode}${code}`);
-    }
-    if (json.token_type !== undefined && String(json.token_type).toLowerCase() !== 'bearer') throw deny('upstream_error', 'the oauth2 token endpoint returned a non-bearer token');
-    if (/[\r\n\0]/.test(json.access_token)) throw deny('upstream_error', 'the oauth2 token endpoint returned a malformed token');
-    const ttl = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in * 1000 : typeof json.expires_in === 'string' && Number(json.expires_in) > 0 ? Number(json.expires_in) * 1000 : DEFAULT_TTL_MS;
-    const out: Cached = { accessToken: json.access_token, expiresAt: Date.now() + ttl };
-    if (typeof json.refresh_token === 'string' && json.refresh_token !== '' && !/[\r\n\0]/.test(json.refresh_token)) out.refreshToken = json.refresh_token;
-    return out;
+    return tokenRequest(this.upstream, url, spec, fields, params);
   }
+}
+
+/** One request to an oauth2 token endpoint (form-encoded, client authentication per spec). */
+export async function tokenRequest(upstream: Upstream, url: URL, spec: OAuthSpec, fields: Record<string, string>, params: Record<string, string>): Promise<Cached> {
+  const form = new URLSearchParams(params);
+  if (spec.scopes && spec.scopes.length > 0) form.set('scope', spec.scopes.join(' '));
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  const secret = fields.clientSecret;
+  if (secret && spec.clientAuth !== 'body') {
+    headers.authorization = 'Basic ' + Buffer.from(`${encodeURIComponent(fields.clientId!)}:${encodeURIComponent(secret)}`).toString('base64');
+  } else {
+    form.set('client_id', fields.clientId!);
+    if (secret) form.set('client_secret', secret);
+  }
+  const target = await upstream.resolve(url.hostname);
+  const dispatcher = await upstream.dispatcher(target);
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await dispatcher.request({
+      origin: `https://${target.host}`,
+      path: url.pathname + url.search,
+      method: 'POST',
+      headers,
+      body: form.toString(),
+      headersTimeout: TOKEN_TIMEOUT_MS,
+      bodyTimeout: TOKEN_TIMEOUT_MS,
+    });
+  } catch {
+    throw deny('upstream_error', 'the oauth2 token endpoint could not be reached');
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > MAX_TOKEN_RESPONSE) {
+      res.body.destroy();
+      throw deny('upstream_error', 'the oauth2 token endpoint answered with an oversized body');
+    }
+    chunks.push(c);
+  }
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    json = {};
+  }
+  if (res.statusCode !== 200 || typeof json.access_token !== 'string' || json.access_token === '') {
+    const code = typeof json.error === 'string' && ERROR_CODE.test(json.error) ? ` (${json.error})` : '';
+    throw deny('upstream_error', `the oauth2 token endpoint refused the ${params.grant_type} grant: status ${res.statusCode}${code}`);
+  }
+  if (json.token_type !== undefined && String(json.token_type).toLowerCase() !== 'bearer') throw deny('upstream_error', 'the oauth2 token endpoint returned a non-bearer token');
+  if (/[\r\n\0]/.test(json.access_token)) throw deny('upstream_error', 'the oauth2 token endpoint returned a malformed token');
+  const ttl = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in * 1000 : typeof json.expires_in === 'string' && Number(json.expires_in) > 0 ? Number(json.expires_in) * 1000 : DEFAULT_TTL_MS;
+  const out: Cached = { accessToken: json.access_token, expiresAt: Date.now() + ttl };
+  if (typeof json.refresh_token === 'string' && json.refresh_token !== '' && !/[\r\n\0]/.test(json.refresh_token)) out.refreshToken = json.refresh_token;
+  return out;
+}
+
+/** The token URL of `spec`, checked: https, default port, no userinfo, host among `allowedHosts`. */
+export function checkedTokenUrl(spec: OAuthSpec, allowedHosts: readonly string[]): URL {
+  let u: URL;
+  try {
+    u = new URL(spec.tokenUrl);
+  } catch {
+    throw deny('policy_violation', 'oauth2 token URL is invalid');
+  }
+  if (u.protocol !== 'https:' || u.port !== '' || u.username !== '' || u.password !== '') throw deny('policy_violation', 'oauth2 token URL must be https on the default port');
+  if (!allowedHosts.includes(u.hostname)) throw deny('host_not_allowed', `oauth2 token endpoint host ${u.hostname} is not one of the credential's hosts`);
+  return u;
 }

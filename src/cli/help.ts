@@ -9,6 +9,20 @@ const SCOPE = `  --scope global|workspace|group   where the secret lives (defaul
   --group-id G          the group, for --scope group`;
 
 export const COMMAND_HELP: Record<string, string> = {
+  oauth: `Usage: aivault oauth setup CREDENTIAL [--port N] [--no-listen] [--timeout SECONDS] [--json]
+
+The OAuth2 consent step for an oauth2 credential with an authorization URL (google, spotify, or
+credential create --authorize-url): prints the authorization URL (PKCE S256, random state), waits
+for the redirect on a listener at http://127.0.0.1:PORT/callback, or for the whole redirect URL
+pasted on stdin, checks the state, exchanges the code at the credential's token endpoint and stores
+the refresh token as the credential's refresh-token secret. No token is ever printed.
+
+Options:
+  --port N              listen on this port (default: a random free port)
+  --no-listen           no listener: paste the redirect URL (redirect_uri http://127.0.0.1/callback)
+  --timeout SECONDS     give up after this long (default 300)
+  --json                machine-readable output on stdout
+`,
   status: `Usage: aivault status [--json]
 
 Shows the vault directory, the key provider, the KEK fingerprint (never the key) and counts.

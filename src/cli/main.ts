@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   secrets: () => import('./commands/secrets.js'),
   credential: () => import('./commands/credential.js'),
   capability: () => import('./commands/capability.js'),
+  oauth: () => import('./commands/oauth.js'),
   invoke: () => import('./commands/invoke.js'),
   exec: () => import('./commands/exec.js'),
   audit: () => import('./commands/audit.js'),
@@ -49,6 +50,7 @@ Usage:
   aivault capability list [--json] | describe ID
   aivault capability create ID --provider P --host HOST --method M... --path-prefix /p...
   aivault capability delete ID
+  aivault oauth setup CREDENTIAL [--port N] [--no-listen]   # authorization code + PKCE, stores the refresh token
   aivault capability policy set ID [--rate N/min] [--max-request-bytes B] [--max-response-bytes B]
                          [--timeout DURATION] [--block-response-field PATH]...  | show ID | clear ID
   aivault invoke CAP [--method M] [--path P] [--header 'k: v']... [--body S | --body-file F|-] [--credential ID]

@@ -54,7 +54,15 @@ export type AuthSpec =
   /** Client certificate: secrets fill cert and key (PEM). */
   | { strategy: 'mtls' }
   /** OAuth2; secrets fill clientId, [clientSecret], [refreshToken]. */
-  | { strategy: 'oauth2'; grant: 'refresh_token' | 'client_credentials'; tokenUrl: string; scopes?: string[]; clientAuth?: 'basic' | 'body' };
+  | {
+      strategy: 'oauth2';
+      grant: 'refresh_token' | 'client_credentials';
+      tokenUrl: string;
+      /** authorization endpoint for `aivault oauth setup` (opened in the user's browser, never by the broker) */
+      authorizeUrl?: string;
+      scopes?: string[];
+      clientAuth?: 'basic' | 'body';
+    };
 
 export interface CapabilityDef {
   /** `provider/name` */

@@ -115,7 +115,7 @@ export function validateStrategy(o: Record<string, unknown>, strategy: string, f
       return { strategy: 'mtls' } as AuthSpec;
     }
     case 'oauth2': {
-      keys(o, ['strategy', 'grant', 'tokenUrl', 'scopes', 'clientAuth'], file, field);
+      keys(o, ['strategy', 'grant', 'tokenUrl', 'authorizeUrl', 'scopes', 'clientAuth'], file, field);
       const grant = str(o.grant, file, `${field}.grant`);
       if (grant !== 'refresh_token' && grant !== 'client_credentials') fail(file, `${field}.grant`, "must be 'refresh_token' or 'client_credentials'");
       const u = str(o.tokenUrl, file, `${field}.tokenUrl`);
@@ -131,6 +131,16 @@ export function validateStrategy(o: Record<string, unknown>, strategy: string, f
       if (grant === 'refresh_token') needFields(fields, ['refreshToken'], file, field, 'oauth2 refresh_token grant');
       if (grant === 'client_credentials') needFields(fields, ['clientSecret'], file, field, 'oauth2 client_credentials grant');
       const out: Record<string, unknown> = { strategy, grant, tokenUrl: parsed.href };
+      if (o.authorizeUrl !== undefined) {
+        let a: URL | undefined;
+        try {
+          a = new URL(str(o.authorizeUrl, file, `${field}.authorizeUrl`));
+        } catch {
+          a = undefined;
+        }
+        if (!a || a.protocol !== 'https:') fail(file, `${field}.authorizeUrl`, 'must be an https URL');
+        out.authorizeUrl = a.href;
+      }
       if (o.scopes !== undefined) {
         if (!Array.isArray(o.scopes)) fail(file, `${field}.scopes`, 'must be an array of strings');
         out.scopes = o.scopes.map((s, i) => {

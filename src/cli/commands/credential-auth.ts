@@ -21,6 +21,7 @@ export const AUTH_OPTIONS = {
   query: { type: 'string', multiple: true },
   grant: { type: 'string' },
   'token-url': { type: 'string' },
+  'authorize-url': { type: 'string' },
   'client-id-secret': { type: 'string' },
   'client-secret-secret': { type: 'string' },
   'refresh-token-secret': { type: 'string' },
@@ -52,7 +53,7 @@ const STRATEGY_FLAGS: Record<string, Array<keyof AuthFlags>> = {
   path: ['path-prefix'],
   'multi-header': ['header'],
   'multi-query': ['query'],
-  oauth2: ['grant', 'token-url', 'client-id-secret', 'client-secret-secret', 'refresh-token-secret', 'scope', 'client-auth'],
+  oauth2: ['grant', 'token-url', 'authorize-url', 'client-id-secret', 'client-secret-secret', 'refresh-token-secret', 'scope', 'client-auth'],
   'aws-sigv4': ['region', 'service', 'access-key-id-secret', 'secret-access-key-secret', 'session-token-secret'],
   hmac: ['hmac-algorithm', 'hmac-header', 'hmac-template', 'hmac-value', 'hmac-timestamp-header', 'hmac-nonce-header', 'hmac-encoding', 'hmac-key-encoding'],
   mtls: ['cert-secret', 'key-secret'],
@@ -132,6 +133,7 @@ export function authFromFlags(f: AuthFlags, secrets: Record<string, string>): { 
       const auth: Record<string, unknown> = { strategy: 'oauth2', grant, tokenUrl: need(f, 'token-url', 'oauth2', 'https://HOST/PATH') };
       if (f.scope) auth.scopes = f.scope;
       if (f['client-auth'] !== undefined) auth.clientAuth = f['client-auth'];
+      if (f['authorize-url'] !== undefined) auth.authorizeUrl = f['authorize-url'];
       return {
         auth,
         secrets: named({
