@@ -189,6 +189,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
         port: broker.port,
         socketPath: unixSocket,
         terminal: ctx.stdinIsTTY,
+        childPwd: childEnv.PWD,
       });
     }
     state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id), sandbox: opts.sandbox?.net ?? 'off' });

@@ -35,7 +35,7 @@ function homeOf(env: NodeJS.ProcessEnv): string {
 export function sandboxSpawn(
   ready: ReadySandbox,
   opts: SandboxOptions,
-  run: { env: NodeJS.ProcessEnv; cwd: string; command: string[]; runDir: string; runPaths: string[]; port: number; socketPath?: string | undefined; terminal: boolean },
+  run: { env: NodeJS.ProcessEnv; cwd: string; command: string[]; runDir: string; runPaths: string[]; port: number; socketPath?: string | undefined; terminal: boolean; childPwd?: string | undefined },
 ): SandboxSpawn & { setupFailure: string } {
   const vp = vaultPaths(run.env);
   try {
@@ -56,6 +56,7 @@ export function sandboxSpawn(
       ...(run.socketPath !== undefined ? { socketPath: run.socketPath } : {}),
       nodePath: process.execPath,
       seccomp,
+      childPwd: run.childPwd,
     });
     return { ...s, setupFailure: `the sandbox could not start: ${setupFailureHint(ready.facts)}` };
   } catch (e) {

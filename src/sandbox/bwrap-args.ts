@@ -74,11 +74,14 @@ export function outerCommand(envPath: string, bwrapPath: string, spec: BwrapSpec
 }
 
 /**
- * What runs inside for the command: default signal handling back, then the command by PATH lookup.
+ * What runs inside for the command: default signal handling back, PWD as exec set it, then the
+ * command by PATH lookup.
  * A first word with '=' would be read by env(1) as an assignment; sh runs it instead.
  */
-export function commandInner(envPath: string, shPath: string, argv: readonly string[]): string[] {
-  const head = [envPath, `--default-signal=${SANDBOX_SIGNALS}`, '--'];
+export function commandInner(envPath: string, shPath: string, argv: readonly string[], pwd?: string): string[] {
+  // bubblewrap sets PWD; the child's environment is exec's alone (SPEC §5): unset it, or restore
+  // the value the run's environment gave it
+  const head = [envPath, ...(pwd === undefined ? ['-u', 'PWD'] : []), `--default-signal=${SANDBOX_SIGNALS}`, '--', ...(pwd === undefined ? [] : [`PWD=${pwd}`])];
   if (argv[0]!.includes('=')) return [...head, shPath, '-c', 'exec "$0" "$@"', ...argv];
   return [...head, ...argv];
 }

@@ -50,6 +50,8 @@ export interface PrepareInput {
   socketPath?: string;
   nodePath: string;
   seccomp?: Buffer | undefined;
+  /** PWD in the child's environment, if exec put one there */
+  childPwd?: string | undefined;
 }
 
 /** Throws Error(one line) for a refused configuration; the caller maps it to 125. */
@@ -116,7 +118,7 @@ export function prepareSandbox(input: PrepareInput): SandboxSpawn {
   });
   if (plan.errors.length) throw new Error(plan.errors[0]);
   for (const p of plan.placeholders) createPlaceholder(p.path, p.shape);
-  const command = commandInner(probe.env, probe.sh, input.command);
+  const command = commandInner(probe.env, probe.sh, input.command, input.childPwd);
   const inner =
     opts.net === 'broker'
       ? relayInner(probe.sh, input.nodePath, input.port!, input.socketPath!, command)

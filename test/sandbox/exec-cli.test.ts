@@ -107,3 +107,18 @@ test('--sandbox-readonly: only the cwd, --sandbox-write and a private /tmp are w
   assert.ok(fs.existsSync(path.join(extra, 'f')));
   assert.equal(fs.existsSync(tmpName), false, '/tmp was private');
 });
+
+test('the child environment is the same with and without --sandbox (bubblewrap adds nothing, e.g. no PWD)', { skip }, async () => {
+  const dump = 'process.stdout.write(JSON.stringify(Object.keys(process.env).sort()))';
+  const keys: string[][] = [];
+  for (const flags of [[], ['--sandbox'], ['--sandbox-net=broker']]) {
+    const r = await launch([...flags, '--allow', 'openai/chat-completions', '--', NODE, '-e', dump], { env: { AIVAULT_DIR: vault, LANG: 'C.UTF-8' } }).done;
+    assert.equal(r.code, 0, r.stderr);
+    keys.push(JSON.parse(r.stdout.toString()) as string[]);
+  }
+  assert.ok(!keys[1]!.includes('PWD'));
+  assert.deepEqual(keys[1], keys[0]);
+  assert.deepEqual(keys[2], keys[0]);
+  const set = await launch(['--sandbox', '--set-env', 'PWD=/somewhere', '--', NODE, '-e', 'process.stdout.write(process.env.PWD)'], { env: { AIVAULT_DIR: vault } }).done;
+  assert.equal(set.stdout.toString(), '/somewhere', 'an explicit PWD is kept');
+});

@@ -141,8 +141,10 @@ test('bwrap argv: namespaces, no capabilities, die with parent, status fd, then 
 });
 
 test('inner command: default signals back, argv byte-exact, a first word with "=" goes through sh', () => {
-  assert.deepEqual(commandInner('/usr/bin/env', '/bin/sh', ['node', 'a b', '']), ['/usr/bin/env', `--default-signal=${SANDBOX_SIGNALS}`, '--', 'node', 'a b', '']);
-  assert.deepEqual(commandInner('/usr/bin/env', '/bin/sh', ['./x=y', '1']), ['/usr/bin/env', `--default-signal=${SANDBOX_SIGNALS}`, '--', '/bin/sh', '-c', 'exec "$0" "$@"', './x=y', '1']);
+  assert.deepEqual(commandInner('/usr/bin/env', '/bin/sh', ['node', 'a b', '']), ['/usr/bin/env', '-u', 'PWD', `--default-signal=${SANDBOX_SIGNALS}`, '--', 'node', 'a b', '']);
+  assert.deepEqual(commandInner('/usr/bin/env', '/bin/sh', ['./x=y', '1']), ['/usr/bin/env', '-u', 'PWD', `--default-signal=${SANDBOX_SIGNALS}`, '--', '/bin/sh', '-c', 'exec "$0" "$@"', './x=y', '1']);
+  // a PWD that exec's environment holds (--set-env / --pass-env) is restored after bubblewrap's
+  assert.deepEqual(commandInner('/usr/bin/env', '/bin/sh', ['node'], '/x'), ['/usr/bin/env', `--default-signal=${SANDBOX_SIGNALS}`, '--', 'PWD=/x', 'node']);
   const r = relayInner('/bin/sh', '/usr/bin/node', 4321, '/tmp/r/broker.sock', ['/usr/bin/env', 'x']);
   assert.equal(r[0], '/bin/sh');
   assert.deepEqual(r.slice(r.indexOf('4321')), ['4321', '/tmp/r/broker.sock', '/usr/bin/node', '/usr/bin/env', 'x']);
