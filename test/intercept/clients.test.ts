@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
-import { fx, launch, NODE, vaultWith } from '../exec/launch.js';
+import { fx, launch, NODE, sandboxUnavailable, vaultWith } from '../exec/launch.js';
 
 const GITHUB_SECRET = 'ghp_SENTINEL_intercept_github_5d1e';
 const OPENAI_SECRET = 'sk-SENTINEL-intercept-openai-77aa';
@@ -39,10 +39,10 @@ after(async () => {
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-async function run(script: string, allow = 'github/repos,openai/models') {
+async function run(script: string, allow = 'github/repos,openai/models', extra: string[] = []) {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-icpt-'));
   tmps.push(tmp);
-  const r = await launch(['--intercept', '--allow', allow, '--', 'sh', '-c', script], {
+  const r = await launch(['--intercept', ...extra, '--allow', allow, '--', 'sh', '-c', script], {
     env: { AIVAULT_DIR: vault, TMPDIR: tmp, ...fake.devEnv() },
   }).done;
   return r;
@@ -152,3 +152,29 @@ test('a host outside the grant is tunnelled, and refused under --egress=deny', {
   assert.match(b.stdout.toString(), /exit=56/, b.stderr);
   assert.match(b.stderr, /403/);
 });
+
+const noSandbox = sandboxUnavailable();
+test(
+  '--intercept with --sandbox-net=broker: curl reaches a granted host through the relayed proxy; any other host is refused (host_not_allowed) and nothing else leaves',
+  { skip: (!has('curl') && 'curl not installed') || (noSandbox && `sandbox unavailable: ${noSandbox}`) },
+  async () => {
+    fake.reset();
+    const r = await run(
+      'curl -sS --fail-with-body -H "Authorization: Bearer $GITHUB_TOKEN" https://api.github.com/repos/octo/hello; echo " granted=$?"; ' +
+        // a host outside the grant: the proxy must refuse the CONNECT (no direct route exists in the sandbox)
+        'curl -sS -o /dev/null -w "other=%{http_connect}\\n" https://example.com/ 2>&1; ' +
+        'curl -sS --noproxy "*" --connect-timeout 3 -o /dev/null https://example.com/ 2>/dev/null; echo "direct=$?"',
+      'github/repos',
+      ['--sandbox-net=broker'],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.toString();
+    assert.match(out, /"path":"\/repos\/octo\/hello"/);
+    assert.match(out, / granted=0/);
+    assert.match(out, /other=403/, 'the CONNECT to a host outside the grant is answered 403');
+    assert.doesNotMatch(out, /direct=0/, 'no route out of the sandbox except the broker');
+    assert.equal(fake.requests.length, 1, 'the upstream saw the granted request only');
+    assert.equal(fake.requests[0]!.headers.authorization, `Bearer ${GITHUB_SECRET}`);
+    assertClean(r);
+  },
+);
