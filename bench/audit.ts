@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchCatalog } from './bench-catalog.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '../..');
@@ -84,25 +85,7 @@ async function upstreamChild(): Promise<void> {
 async function brokerChild(mode: string, upstreamPort: number): Promise<void> {
   const { startBroker } = await import('../src/broker/server.js');
   const { openAuditLog, formatAuditLine } = await import('../src/audit/log.js');
-  const provider = {
-    provider: 'bench',
-    displayName: 'Bench',
-    category: 'other' as const,
-    vaultSecrets: {},
-    auth: { strategy: 'header' as const, header: 'authorization', template: 'Bearer {{secret}}' },
-    hosts: [HOST],
-    capabilities: [],
-  };
-  const cap = { id: 'bench/all', provider: 'bench', methods: ['GET', 'POST'], pathPrefixes: ['/'], hosts: [HOST], custom: true };
-  const cred = { id: 'bench', provider: 'bench', secrets: { secret: 'BENCH_KEY' }, auth: provider.auth, hosts: [HOST], custom: true };
-  const catalog = {
-    getProvider: (id: string) => (id === 'bench' ? provider : undefined),
-    getCapability: (id: string) => (id === cap.id ? cap : undefined),
-    capabilitiesOf: (p: string) => (p === 'bench' ? [cap] : []),
-    getCredential: (id: string) => (id === 'bench' ? cred : undefined),
-    credentialsFor: (p: string) => (p === 'bench' ? [cred] : []),
-    resolveSecrets: async () => [{ field: 'secret', name: 'BENCH_KEY', value: SECRET }],
-  };
+  const catalog = benchCatalog(HOST, SECRET);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-bench-audit-'));
   const kept: Array<{ file: string; line: string }> = [];
   const audit =

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
+import { benchCatalog } from './bench-catalog.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '../..');
@@ -66,25 +67,7 @@ async function upstreamChild(): Promise<void> {
 // ---------------------------------------------------------------------------- child: broker
 async function brokerChild(upstreamPort: number): Promise<void> {
   const { startBroker } = await import('../src/broker/server.js');
-  const provider = {
-    provider: 'bench',
-    displayName: 'Bench',
-    category: 'other' as const,
-    vaultSecrets: {},
-    auth: { strategy: 'header' as const, header: 'authorization', template: 'Bearer {{secret}}' },
-    hosts: [HOST],
-    capabilities: [],
-  };
-  const cap = { id: 'bench/all', provider: 'bench', methods: ['GET', 'POST'], pathPrefixes: ['/'], hosts: [HOST], custom: true };
-  const cred = { id: 'bench', provider: 'bench', secrets: { secret: 'BENCH_KEY' }, auth: provider.auth, hosts: [HOST], custom: true };
-  const catalog = {
-    getProvider: (id: string) => (id === 'bench' ? provider : undefined),
-    getCapability: (id: string) => (id === cap.id ? cap : undefined),
-    capabilitiesOf: (p: string) => (p === 'bench' ? [cap] : []),
-    getCredential: (id: string) => (id === 'bench' ? cred : undefined),
-    credentialsFor: (p: string) => (p === 'bench' ? [cred] : []),
-    resolveSecrets: async () => [{ field: 'secret', name: 'BENCH_KEY', value: SECRET }],
-  };
+  const catalog = benchCatalog(HOST, SECRET);
   const audit = { append: () => undefined, flush: async () => undefined };
   const broker = await startBroker({
     catalog,
