@@ -38,6 +38,8 @@ export type HostLookup = (host: string) => Promise<Array<{ address: string; fami
 
 /** Resolved addresses are cached briefly; the cached address is the checked one. */
 const DNS_TTL_MS = 30_000;
+/** Timeouts and limits every upstream dispatcher (direct pool or outbound proxy agent) uses. */
+const POOL_OPTIONS = { keepAliveTimeout: 10_000, headersTimeout: 120_000, bodyTimeout: 120_000, maxResponseSize: -1 } as const;
 
 /** undici is CommonJS: a bundler may hand its exports over as the namespace's `default`. */
 async function loadUndici(): Promise<Undici> {
@@ -118,10 +120,7 @@ export class Upstream {
       const agent = new undici.ProxyAgent({
         uri: this.proxy!.url,
         requestTls: { servername: target.host, secureContext, rejectUnauthorized: true, timeout: 10_000 },
-        keepAliveTimeout: 10_000,
-        headersTimeout: 120_000,
-        bodyTimeout: 120_000,
-        maxResponseSize: -1,
+        ...POOL_OPTIONS,
       });
       this.pools.set(key, agent);
       return agent;
@@ -135,10 +134,7 @@ export class Upstream {
       base({ ...opts, hostname: target.address, host: target.host, port: String(target.port), servername: target.host, protocol: 'https:' }, cb);
     const pool = new undici.Pool(`https://${target.host}`, {
       connect,
-      keepAliveTimeout: 10_000,
-      headersTimeout: 120_000,
-      bodyTimeout: 120_000,
-      maxResponseSize: -1,
+      ...POOL_OPTIONS,
     });
     this.pools.set(key, pool);
     return pool;
