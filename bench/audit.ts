@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCatalog } from './bench-catalog.js';
+import { ask, type Msg } from './child-ipc.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '../..');
@@ -23,21 +24,9 @@ const TLS = path.join(ROOT, 'fixtures', 'tls');
 const BIN = process.env.AIVAULT_SOAK_BIN ?? path.join(ROOT, 'bin', 'aivault.js');
 const HOST = 'api.example-custom.test';
 const SECRET = 'bench-SENTINEL-secret-0123456789';
-type Msg = Record<string, unknown> & { type: string };
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ask(child: ChildProcess, msg: Msg, type: string): Promise<Msg> {
-  return new Promise((resolve) => {
-    const on = (m: Msg): void => {
-      if (m.type !== type) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    if (msg.type !== 'none') child.send(msg);
-  });
-}
 
 // ---------------------------------------------------------------------------- child: upstream
 async function upstreamChild(): Promise<void> {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import { benchCatalog } from './bench-catalog.js';
+import { ask, type Msg } from './child-ipc.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '../..');
@@ -19,19 +20,7 @@ const HOST = 'api.example-custom.test';
 const SECRET = 'bench-SENTINEL-secret-0123456789';
 const BIG = 512 * 1024 * 1024;
 
-type Msg = Record<string, unknown> & { type: string };
 
-function ask(child: ChildProcess, msg: Msg, type: string): Promise<Msg> {
-  return new Promise((resolve) => {
-    const on = (m: Msg): void => {
-      if (m.type !== type) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    if (msg.type !== 'none') child.send(msg);
-  });
-}
 
 // ---------------------------------------------------------------------------- child: upstream
 async function upstreamChild(): Promise<void> {
