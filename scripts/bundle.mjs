@@ -7,7 +7,8 @@
 // for --intercept (src/broker/intercept/x509-lib.ts) is its own chunk, aivault-x509.cjs, required
 // only when a run intercepts: it costs several times the rest of the CLI to load.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 // The shipped registry travels inside the bundle (validated by scripts/check-registry.mjs at build
 // and again per provider at run time), so `aivault exec` reads no registry file.
@@ -36,8 +37,14 @@ await build({
   // import.meta.url has no CJS equivalent; the banner provides one for the whole bundle.
   define: { 'import.meta.url': '__aivaultModuleUrl', __AIVAULT_EMBEDDED_REGISTRY__: JSON.stringify(registry) },
   banner: { js: "const __aivaultModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import() of an external becomes require(): no ESM loader in the launcher (start-up)
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
+// First line: the bundle's content hash, which bin/aivault.js matches against the code cache's.
+const bundled = readFileSync('dist/bundle/aivault.cjs', 'utf8');
+const id = createHash('sha256').update(bundled).digest('hex').slice(0, 32);
+writeFileSync('dist/bundle/aivault.cjs', `// aivault-bundle ${id}\n${bundled}`);
 await build({
   entryPoints: ['src/broker/intercept/x509-lib.ts'],
   outfile: 'dist/bundle/aivault-x509.cjs',
@@ -48,3 +55,5 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+// V8's code cache for the bundle (needs the bundle above; best effort)
+await import('./code-cache.mjs');

@@ -4,17 +4,16 @@
  * upstream with the credential injected, and streamed back sanitised and redacted. Exactly one
  * `request` audit event is written per request, allowed or denied.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Catalog } from '../registry/types.js';
 import type { AuditSink } from '../audit/types.js';
 import type { BrokerErrorCode } from '../errors/codes.js';
 import { BROKER_ERROR_STATUS } from '../errors/codes.js';
-import { AivaultError } from '../errors/aivault-error.js';
 import { classifyAddress } from '../policy/address.js';
 import { deny, sendError, toDenial } from './errors.js';
 import { TokenTable, type TokenGrant } from './tokens.js';
+import { DEFAULT_IDLE_MS, openBrokerListener, type BrokerListener } from './listen.js';
 import { readDevOverrides } from './dev-overrides.js';
 import { Upstream, type HostLookup } from './upstream.js';
 import { readProxyEnv } from './proxy-env.js';
@@ -49,6 +48,10 @@ export interface BrokerOptions {
   /** The run this broker serves (exec serves one): request lines carry it even when the request
    *  was refused before a token was found (SPEC §7a). */
   runId?: string;
+  /** Doors already listening (exec opens them before spawning the command); default: opened here. */
+  listener?: BrokerListener;
+  /** The token table, when tokens were minted before the broker started (exec); default: a new one. */
+  tokens?: TokenTable;
 }
 
 export interface Broker {
@@ -66,7 +69,6 @@ export interface Broker {
 }
 
 const DEFAULT_MAX_BODY = 100 * 1024 * 1024;
-const DEFAULT_IDLE_MS = 120_000;
 /** Codes that mean "refused" rather than "tried and the upstream failed". */
 const UPSTREAM_CODES = new Set<AuditCode>(['upstream_error', 'upstream_timeout']);
 /** `code` of a request line: a broker error code, or client_aborted (the caller went away). */
@@ -74,11 +76,10 @@ type AuditCode = BrokerErrorCode | 'client_aborted';
 
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const dev = readDevOverrides(opts.env);
-  const tokens = new TokenTable();
+  const tokens = opts.tokens ?? new TokenTable();
   const upstream = new Upstream(dev, opts.lookup, readProxyEnv(opts.env));
   const injections = new InjectionCache();
   const stats = new Map<string, { requests: number; denied: number }>();
-  const fatal: Array<(err: Error) => void> = [];
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const ctx: PipelineContext = {
     catalog: opts.catalog,
@@ -89,10 +90,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_BODY,
     oauth: new OAuthTokens(opts.catalog, upstream),
   };
-  let port = 0;
+  const listener = opts.listener ?? (await openBrokerListener({ unixSocket: opts.unixSocket, idleTimeoutMs: opts.idleTimeoutMs }));
+  const { server, port, unixPeers } = listener;
   const scrub = (text: string): string => scrubText(text, (v) => tokens.knows(v), injections.known);
-  let allowedHosts: Set<string> = new Set();
-  const unixPeers = new WeakSet<Socket>();
+  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
   /** Requests in flight: each one's "write my line now" (run at close, so none is lost). */
   const open = new Set<() => void>();
@@ -234,15 +235,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     });
   };
 
-  const server = http.createServer(
-    {
-      keepAlive: true,
-      keepAliveTimeout: idleMs,
-      headersTimeout: 30_000,
-      requestTimeout: 0,
-      connectionsCheckingInterval: 5_000,
-    },
-    (req, res) => {
+  const fatal: Array<(err: Error) => void> = [];
+  /** a door failed before anyone listened (e.g. while the broker was still loading) */
+  let fatalError: Error | undefined;
+  let closing = false;
+  listener.attach({
+    request: (req, res) => {
       handle(req, res).catch((e: unknown) => {
         // handle() catches everything; this is a last resort
         if (!res.headersSent) sendError(res, 'upstream_error', 'internal broker error');
@@ -250,72 +248,30 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         void e;
       });
     },
-  );
-  // SPEC §10: CONNECT and WebSocket upgrades (the intercept door is loaded by enableIntercept only)
-  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (intercept) return intercept.onConnect(req, socket, head);
-    socket.on('error', () => socket.destroy());
-    rawError(socket, 400, 'invalid_request', 'the broker is not an HTTP proxy for this run (aivault exec --intercept)');
-    audit({ method: 'CONNECT' }, 400, 'invalid_request', performance.now(), 0);
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const rec: RequestRecord = { method: req.method ?? 'GET' };
-    const url = req.url ?? '/';
-    const host = (req.headers.host ?? '').toLowerCase();
-    void handleUpgrade(core, req, socket, head, rec, async () => {
-      if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
-      if (!core.localPeer(req.socket) || !allowedHosts.has(host))
-        throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
-      if (!url.startsWith('/v/')) throw deny('invalid_request', 'WebSocket upgrades are served on /v/<provider>/...');
-      return approvePassthrough(ctx, req, rec);
-    });
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    const onErr = (e: Error): void => reject(new AivaultError('exec_setup', `cannot start the broker on 127.0.0.1 (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
-    server.once('error', onErr);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      server.removeListener('error', onErr);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
-  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  let unixServer: net.Server | undefined;
-  if (opts.unixSocket !== undefined) {
-    const us = net.createServer((sock) => {
-      unixPeers.add(sock);
-      server.emit('connection', sock);
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error): void => {
-        server.close();
-        reject(new AivaultError('exec_setup', `cannot start the broker on its unix socket (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
-      };
-      us.once('error', onErr);
-      us.listen({ path: opts.unixSocket, exclusive: true }, () => {
-        us.removeListener('error', onErr);
-        resolve();
+    // SPEC §10: CONNECT and WebSocket upgrades (the intercept door is loaded by enableIntercept only)
+    connect: (req, socket, head) => {
+      if (intercept) return intercept.onConnect(req, socket, head);
+      socket.on('error', () => socket.destroy());
+      rawError(socket, 400, 'invalid_request', 'the broker is not an HTTP proxy for this run (aivault exec --intercept)');
+      audit({ method: 'CONNECT' }, 400, 'invalid_request', performance.now(), 0);
+    },
+    upgrade: (req, socket, head) => {
+      const rec: RequestRecord = { method: req.method ?? 'GET' };
+      const url = req.url ?? '/';
+      const host = (req.headers.host ?? '').toLowerCase();
+      void handleUpgrade(core, req, socket, head, rec, async () => {
+        if (opts.audit.failure) throw deny('audit_unavailable', 'the audit log cannot be written; the broker refuses requests rather than serve them unaudited');
+        if (!core.localPeer(req.socket) || !allowedHosts.has(host))
+          throw deny('remote_client_rejected', 'the broker only serves loopback clients addressing 127.0.0.1 or localhost');
+        if (!url.startsWith('/v/')) throw deny('invalid_request', 'WebSocket upgrades are served on /v/<provider>/...');
+        return approvePassthrough(ctx, req, rec);
       });
-    });
-    unixServer = us;
-  }
-  let closing = false;
-  unixServer?.on('error', (e) => {
-    if (!closing) for (const cb of fatal) cb(e);
-  });
-  server.on('error', (e) => {
-    if (closing) return;
-    for (const cb of fatal) cb(e);
-  });
-  server.on('close', () => {
-    if (closing) return;
-    const e = new Error('the broker stopped unexpectedly');
-    for (const cb of fatal) cb(e);
+    },
+    fatal: (e) => {
+      if (closing) return;
+      fatalError ??= e;
+      for (const cb of fatal) cb(e);
+    },
   });
 
   return {
@@ -333,6 +289,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     },
     onFatal: (cb) => {
       fatal.push(cb);
+      if (fatalError && !closing) cb(fatalError);
     },
     close: async () => {
       if (closing) return;
@@ -340,9 +297,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       tokens.revokeAll();
       injections.clear();
       intercept?.close();
-      unixServer?.close();
       ctx.oauth?.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(resolve));
       server.closeIdleConnections();
       // in-flight responses get a moment to finish, then everything goes
       const t = setTimeout(() => server.closeAllConnections(), 1_000);

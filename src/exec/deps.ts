@@ -4,7 +4,6 @@ import { parseDotenv } from '../dotenv/parse.js';
 import { loadRegistry } from '../registry/load.js';
 import { openCatalog } from '../vault/catalog.js';
 import { openVault } from '../vault/open.js';
-import { startBroker } from '../broker/index.js';
 import type { ExecDeps } from './run.js';
 
 export function defaultDeps(): ExecDeps {
@@ -14,6 +13,8 @@ export function defaultDeps(): ExecDeps {
     openVault: (o) => openVault({ env: o.env }),
     openCatalog,
     openAudit: (env) => openAuditLog({ dir: auditDirFromEnv(env), disabled: diskLogsDisabled(env) }),
-    startBroker,
+    // the broker (node:http handlers, the policy pipeline, undici on first use) loads after the
+    // command is spawned, while it boots
+    startBroker: async (o) => (await import('../broker/index.js')).startBroker(o),
   };
 }

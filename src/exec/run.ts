@@ -13,6 +13,8 @@ import type { Registry } from '../registry/load.js';
 import type { CatalogOptions } from '../vault/catalog.js';
 import type { Vault } from '../vault/vault.js';
 import type { Broker as ExecBroker, startBroker as startBrokerFn } from '../broker/index.js';
+import { openBrokerListener, type BrokerListener } from '../broker/listen.js';
+import { TokenTable } from '../broker/tokens.js';
 import { buildChildEnv, isRiskyName } from './env.js';
 import { classifyRunEnv, readRunEnv, type DotenvParser } from './env-file.js';
 import { EXIT_LAUNCHER } from './exit-code.js';
@@ -22,7 +24,7 @@ import { isolationEnv, needsIsolationDir } from './sdk-isolation.js';
 import { checkChildVars } from './child-vars.js';
 import { refuseInsideRun } from './nested.js';
 import { knownCapabilityIds } from '../registry/suggest.js';
-import { checkCredentials, providersOf, resolveCapabilities, type ExecCatalog } from './setup.js';
+import { chooseCredentials, providersOf, resolveCapabilities, storedSecretNames, verifyCredentials, type ExecCatalog } from './setup.js';
 import { Supervisor } from './supervise.js';
 import { startWatchdog } from './watchdog.js';
 import { createTeardown, type TeardownState } from './teardown.js';
@@ -35,6 +37,7 @@ export interface ExecDeps {
   openVault(opts: { env: NodeJS.ProcessEnv }): Promise<Vault>;
   openCatalog(opts: CatalogOptions): Promise<ExecCatalog>;
   openAudit(env: NodeJS.ProcessEnv): AuditSink;
+  /** Loaded lazily: exec calls it once the command is spawned (README "Start-up"). */
   startBroker: typeof startBrokerFn;
 }
 
@@ -74,7 +77,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const catalog = await deps.openCatalog(catalogOpts);
   const caps = resolveCapabilities(opts.allow, catalog, () => knownCapabilityIds(registry));
   const providerIds = providersOf(caps);
-  await checkCredentials(providerIds, catalog, opts.credential);
+  // Cheap checks now (125 before any child): each provider has a credential whose secrets are all
+  // present, and the vault's key is available (a passphrase prompt can only happen here, before the
+  // command owns the terminal). The records are decrypted while the command boots (verifyCredentials).
+  const chosen = chooseCredentials(providerIds, catalog, opts.credential);
+  if (storedSecretNames(chosen, runEnv.ephemeral).length > 0) await vault.ensureUnlocked();
   const providers = providerIds.map((id) => catalog.getProvider(id)).filter((p) => p !== undefined);
   const checked = await checkChildVars({
     passEnv: opts.passEnv,
@@ -127,28 +134,43 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   const runId = randomUUID();
   const state: TeardownState = { runId, startedAt: Date.now(), started: false };
   const teardown = createTeardown(state);
-  let broker: ExecBroker;
+  let broker: ExecBroker | undefined;
+  let listener: BrokerListener;
   let token: string;
   let childEnv: Record<string, string>;
   let sandbox: ReturnType<typeof sandboxSpawn> | undefined;
+  let startBroker: () => Promise<ExecBroker>;
   try {
     state.audit = deps.openAudit(ctx.env);
     // --sandbox: the run's private dir holds the sandbox's files (and the broker's unix socket)
     const sandboxDir = opts.sandbox ? path.join((state.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'))), 'sandbox') : undefined;
     if (sandboxDir) fs.mkdirSync(sandboxDir, { mode: 0o700 });
     const unixSocket = opts.sandbox?.net === 'broker' ? path.join(sandboxDir!, 'broker.sock') : undefined;
+    // The doors open and the token exists now; the broker behind them loads while the command
+    // boots (an early request waits at the door). --intercept needs the run CA first.
     try {
-      broker = await deps.startBroker({ catalog, audit: state.audit, env: ctx.env, runId, ...(unixSocket ? { unixSocket } : {}) });
+      listener = await openBrokerListener({ unixSocket });
     } catch (e) {
       if (isAivaultError(e)) throw e;
       throw new AivaultError('exec_setup', `cannot start the broker: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
-    state.broker = broker;
+    state.listener = listener;
+    const tokens = new TokenTable();
     const mint: Parameters<ExecBroker['mintToken']>[0] = { runId, capabilities: caps.map((c) => c.id) };
     if (opts.credential !== undefined) mint.credential = opts.credential;
     if (opts.workspaceId !== undefined) mint.workspaceId = opts.workspaceId;
     if (opts.groupId !== undefined) mint.groupId = opts.groupId;
-    token = broker.mintToken(mint);
+    token = tokens.mint(mint);
+    const audit = state.audit;
+    startBroker = async () => {
+      try {
+        return await deps.startBroker({ catalog, audit, env: ctx.env, runId, listener, tokens });
+      } catch (e) {
+        if (isAivaultError(e)) throw e;
+        throw new AivaultError('exec_setup', `cannot start the broker: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      }
+    };
+    const baseUrl = `http://127.0.0.1:${listener.port}`;
     let isolation: Record<string, string> = {};
     if (needsIsolationDir(providerIds)) {
       state.tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
@@ -158,6 +180,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     if (interceptMod) {
       // SPEC §10: the run CA (in memory; its key never leaves the broker) and the proxy variables
       state.tempDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-run-'));
+      state.broker = broker = await startBroker();
       const ic = await broker.enableIntercept(runId, {
         capabilities: caps.map((c) => c.id),
         egress: opts.egress,
@@ -166,11 +189,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       if (ic.hosts.length === 0) say('aivault: --intercept: no allowed capability has a fixed host; nothing will be intercepted');
       const tls = await import('node:tls');
       const files = interceptMod.writeCaFiles(state.tempDir, ic.caPem, interceptMod.systemRootsPem(tls.rootCertificates));
-      isolation = { ...isolation, ...interceptMod.interceptEnv({ port: broker.port, token, ...files, providers }) };
+      isolation = { ...isolation, ...interceptMod.interceptEnv({ port: listener.port, token, ...files, providers }) };
     }
     childEnv = buildChildEnv({
       parentEnv: ctx.env,
-      baseUrl: broker.baseUrl,
+      baseUrl,
       token,
       runId,
       providers,
@@ -186,7 +209,7 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
         command: opts.command,
         runDir: sandboxDir!,
         runPaths: state.tempDir ? [state.tempDir] : [],
-        port: broker.port,
+        port: listener.port,
         socketPath: unixSocket,
         terminal: ctx.stdinIsTTY,
         childPwd: childEnv.PWD,
@@ -228,10 +251,11 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
     say,
     error: ctx.stderr,
   });
-  broker.onFatal((err) => {
+  const onBrokerFatal = (err: Error): void => {
     ctx.stderr(`aivault: broker failed (${err.message.split('\n')[0]}), stopping the command`);
     sup.abort(EXIT_LAUNCHER);
-  });
+  };
+  broker?.onFatal(onBrokerFatal);
   const onUncaught = (err: unknown) => {
     ctx.stderr(`aivault: internal error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     sup.abort(EXIT_LAUNCHER);
@@ -251,7 +275,31 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
   // group mode only: in terminal mode the process group is the shell's job (see watchdog.ts)
   const ownGroup = process.platform !== 'win32' && !ctx.stdinIsTTY;
   const watchdog = ownGroup && sup.pid !== undefined ? startWatchdog(sup.pid) : undefined;
+  // While the command boots: load and attach the broker, then decrypt the secrets it will inject.
+  // A record that does not decrypt now answers vault_locked at the broker and the run exits 125.
+  let lateFailure: string | undefined;
+  if (!broker && sup.pid !== undefined) {
+    state.brokerReady = startBroker().then(
+      (b) => {
+        state.broker = b;
+        b.onFatal(onBrokerFatal);
+      },
+      (e: unknown) => onBrokerFatal(e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+  const verified = sup.pid === undefined
+    ? Promise.resolve()
+    : verifyCredentials(chosen, catalog).then(
+        () => undefined,
+        (e: unknown) => {
+          const why = isAivaultError(e) ? e.message.split('\n')[0]! : 'the vault could not be read';
+          lateFailure = why;
+          ctx.stderr(`aivault: ${why}; the broker refuses that provider's requests, and this run exits 125`);
+        },
+      );
   const outcome = await ended;
+  await verified;
+  if (lateFailure !== undefined) outcome.exitCode = EXIT_LAUNCHER;
   // The audit log failed while the child ran: a run that "succeeded" did so partly unaudited, so
   // it exits 125; a child that failed keeps its own code (README: audit).
   if (state.auditFailedMidRun !== undefined && outcome.exitCode === 0) outcome.exitCode = EXIT_LAUNCHER;

@@ -59,15 +59,11 @@ function missingMessage(provider: string, catalog: ExecCatalog): string {
 }
 
 /**
- * Checks that every allowed provider has a usable credential, decrypting its secrets once so that
- * a locked vault or a missing/corrupt secret fails now (125) instead of at the first request.
- * Returns the credentials per provider.
+ * Before the command starts (cheap, no decryption): every allowed provider has a credential whose
+ * secrets are all present (stored or given to the run), and an explicit --credential exists and
+ * belongs to an allowed provider. Returns the candidate credentials per provider.
  */
-export async function checkCredentials(
-  providers: readonly string[],
-  catalog: ExecCatalog,
-  credentialId: string | undefined,
-): Promise<Map<string, Credential[]>> {
+export function chooseCredentials(providers: readonly string[], catalog: ExecCatalog, credentialId: string | undefined): Map<string, Credential[]> {
   const out = new Map<string, Credential[]>();
   let explicit: Credential | undefined;
   if (credentialId !== undefined) {
@@ -86,6 +82,28 @@ export async function checkCredentials(
   for (const p of providers) {
     const creds = explicit && explicit.provider === p ? [explicit] : catalog.credentialsFor(p);
     if (creds.length === 0) throw new AivaultError('secret_not_found', missingMessage(p, catalog));
+    out.set(p, creds);
+  }
+  return out;
+}
+
+/** Secret names the chosen credentials read from the vault (not given to the run). */
+export function storedSecretNames(chosen: Map<string, Credential[]>, runOnly: ReadonlyMap<string, string>): string[] {
+  const out = new Set<string>();
+  for (const creds of chosen.values()) for (const c of creds) for (const n of Object.values(c.secrets)) if (!runOnly.has(n)) out.add(n);
+  return [...out];
+}
+
+/**
+ * Decrypts each provider's candidate secrets once: a record that does not decrypt (corrupt file,
+ * wrong key) or a secret pinned to another provider fails here. `aivault exec` runs this while
+ * the command boots (README "Start-up"); the broker answers such a provider's requests with the
+ * same error (vault_locked / policy_violation) and exec exits 125 after the command.
+ * Returns the usable credentials per provider.
+ */
+export async function verifyCredentials(chosen: Map<string, Credential[]>, catalog: ExecCatalog): Promise<Map<string, Credential[]>> {
+  const out = new Map<string, Credential[]>();
+  for (const [p, creds] of chosen) {
     let firstError: unknown;
     const usable: Credential[] = [];
     for (const c of creds) {
@@ -100,6 +118,11 @@ export async function checkCredentials(
     out.set(p, usable);
   }
   return out;
+}
+
+/** Both of the above, in order (for callers that check everything before starting anything). */
+export async function checkCredentials(providers: readonly string[], catalog: ExecCatalog, credentialId: string | undefined): Promise<Map<string, Credential[]>> {
+  return verifyCredentials(chooseCredentials(providers, catalog, credentialId), catalog);
 }
 
 /** Names among --set-env/--pass-env that deserve a warning. */

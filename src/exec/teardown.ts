@@ -6,11 +6,16 @@
 import fs from 'node:fs';
 import type { AuditSink } from '../audit/types.js';
 import type { Broker as ExecBroker } from '../broker/index.js';
+import type { BrokerListener } from '../broker/listen.js';
 
 export interface TeardownState {
   runId: string;
   startedAt: number;
   broker?: ExecBroker | undefined;
+  /** The broker's doors, opened before the broker (closed here when no broker ever attached). */
+  listener?: BrokerListener | undefined;
+  /** Settles once the broker started after the spawn has attached (or failed to). */
+  brokerReady?: Promise<void> | undefined;
   audit?: AuditSink | undefined;
   /** run.started was appended: run.ended must follow. */
   started: boolean;
@@ -34,7 +39,9 @@ export function createTeardown(state: TeardownState): (end: RunEnd) => Promise<v
 }
 
 async function run(state: TeardownState, end: RunEnd): Promise<void> {
+  await state.brokerReady;
   const { broker, audit } = state;
+  if (!broker && state.listener) await new Promise<void>((resolve) => state.listener!.close(resolve));
   let stats = { requests: 0, denied: 0 };
   if (broker) {
     try {

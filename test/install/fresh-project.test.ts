@@ -118,9 +118,7 @@ test('aivault demo runs from the installed package without devDependencies', asy
 
 test('a checkout without the built bundle: one clear line, exit 1, no stack trace', async () => {
   const dir = tempDir('aivault-unbuilt-');
-  fs.mkdirSync(path.join(dir, 'bin'));
-  fs.copyFileSync(path.join(ROOT, 'bin', 'aivault.js'), path.join(dir, 'bin', 'aivault.js'));
-  fs.copyFileSync(path.join(ROOT, 'bin', 'package.json'), path.join(dir, 'bin', 'package.json'));
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
   const r = await run(process.execPath, [path.join(dir, 'bin', 'aivault.js'), 'status'], { cwd: dir });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');

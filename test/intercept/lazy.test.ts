@@ -32,7 +32,7 @@ test('exec without --intercept loads no X.509 code; with --intercept it does', a
   const vault = await vaultWith({ OPENAI_API_KEY: 'sk-SENTINEL-lazy-1' });
   try {
     const plain = loaded(['--allow', 'openai/models'], vault);
-    assert.ok(plain.some((f) => f.endsWith('aivault.cjs')), 'the hook sees the bundle');
+    assert.ok(plain.some((f) => f.endsWith('load-bundle.cjs')), 'the hook sees the bundle loader');
     assert.ok(!plain.some((f) => /aivault-x509|@peculiar|reflect-metadata/.test(f)), plain.join('\n'));
     const icpt = loaded(['--intercept', '--allow', 'openai/models'], vault);
     assert.ok(icpt.some((f) => f.endsWith('aivault-x509.cjs')), icpt.join('\n'));

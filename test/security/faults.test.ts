@@ -191,7 +191,7 @@ test('launcher killed with SIGKILL: the broker, every token and the child die wi
   }
 });
 
-test('a vault secret file corrupted between runs: exec exits 125 with one clear line; other secrets keep working', async () => {
+test('a vault secret file corrupted between runs: the broker answers vault_locked, nothing goes upstream, exec exits 125 with one clear line; other secrets keep working', async () => {
   const secretsDir = path.join(lab.dir, 'secrets');
   const files = fs.readdirSync(secretsDir);
   const openaiFile = files.find((f) => fs.readFileSync(path.join(secretsDir, f), 'utf8').includes('"OPENAI_API_KEY"'));
@@ -208,8 +208,13 @@ test('a vault secret file corrupted between runs: exec exits 125 with one clear 
     assert.equal(bad.code, 125, bad.stderr);
     const lines = bad.stderr.trim().split('\n');
     assert.equal(lines.length, 1, bad.stderr);
+    assert.match(bad.stderr, /this run exits 125/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
-    assert.equal(bad.seen.results.length, 0, 'the child never ran');
+    // The record is decrypted while the command boots (README "Start-up"): the command ran, and
+    // its request was refused by the broker, not sent.
+    assert.equal(bad.result('x').status, 503, bad.result('x').raw.slice(0, 300));
+    assert.match(bad.result('x').body, /"vault_locked"/);
+    assert.equal(provider.requests.length, 0, 'nothing reached the upstream');
     const good = await attack(lab, { allow: ['anthropic/messages'], plan: { attempts: [{ name: 'y', method: 'POST', target: '/v/anthropic/v1/messages', body: '{}' }] } });
     assert.equal(good.code, 0, good.stderr);
     assert.equal(good.result('y').status, 200);
