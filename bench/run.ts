@@ -4,6 +4,7 @@ const MODULES: Record<string, () => Promise<{ bench(): Promise<void> }>> = {
   vault: () => import('./vault.js'),
   broker: () => import('./broker.js'),
   exec: () => import('./exec.js'),
+  'exec-phases': () => import('./exec-phases.js'),
   audit: () => import('./audit.js'),
 };
 
