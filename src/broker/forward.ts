@@ -64,8 +64,13 @@ function errorCodeOf(err: unknown, plan: ForwardPlan): { code: BrokerErrorCode; 
   return { code: 'upstream_error', message: 'the upstream connection failed' };
 }
 
-export async function forward(upstream: Upstream, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
-  const dispatcher = await upstream.dispatcher(plan.target, plan.clientIdentity);
+export function forward(upstream: Upstream, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
+  const ready = upstream.dispatcherNow(plan.target, plan.clientIdentity);
+  if (ready) return send(ready, plan, res);
+  return upstream.dispatcher(plan.target, plan.clientIdentity).then((d) => send(d, plan, res));
+}
+
+function send(dispatcher: Dispatcher, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
   return new Promise<ForwardResult>((resolve) => {
     let controller: Dispatcher.DispatchController | undefined;
     let done = false;
@@ -129,6 +134,7 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
     // far fewer syscalls for big bodies, at most one loop turn of extra latency for events.
     let corked = false;
     const uncork = (): void => {
+      if (!corked) return; // end() already flushed everything
       corked = false;
       res.uncork();
     };
@@ -156,8 +162,9 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
       const rest = redactor.end();
       if (rest.length) emit(rest);
       if (done) return;
-      if (corked) uncork();
+      // still corked: the chunked terminator joins the head and body in one writev; end() uncorks fully
       res.end();
+      corked = false;
       finish({ status, bytes });
     };
 
@@ -193,19 +200,24 @@ export async function forward(upstream: Upstream, plan: ForwardPlan, res: Server
         const out = sanitizeResponseHeaders(headers as Record<string, string | string[]>, { decoded: decoder !== undefined });
         // A header NAME can carry a secret too (an upstream reflecting it): such a header is
         // dropped. Names arrive lower-cased, so the raw (as-sent) names are checked as well.
-        const leaky = new Set<string>();
-        const raw = (c as { rawHeaders?: unknown }).rawHeaders;
-        if (Array.isArray(raw))
-          for (let i = 0; i < raw.length; i += 2) {
-            const n = String(raw[i]);
-            if (redactor.redactString(n) !== n) leaky.add(n.toLowerCase());
+        if (redactor.active) {
+          let leaky: Set<string> | undefined;
+          const raw = (c as { rawHeaders?: unknown }).rawHeaders;
+          if (Array.isArray(raw))
+            for (let i = 0; i < raw.length; i += 2) {
+              // a name shorter (in bytes, so also in characters) than every secret cannot hold one
+              if ((raw[i] as { length?: number }).length! < redactor.minLength) continue;
+              const n = String(raw[i]);
+              if (redactor.redactString(n) !== n) (leaky ??= new Set()).add(n.toLowerCase());
+            }
+          for (const k of Object.keys(out)) {
+            if (leaky?.has(k) || redactor.redactString(k) !== k) {
+              delete out[k];
+              continue;
+            }
+            const v = out[k]!;
+            out[k] = Array.isArray(v) ? v.map((s) => redactor.redactString(s)) : redactor.redactString(v);
           }
-        for (const [k, v] of Object.entries(out)) {
-          if (leaky.has(k) || redactor.redactString(k) !== k) {
-            delete out[k];
-            continue;
-          }
-          out[k] = Array.isArray(v) ? v.map((s) => redactor.redactString(s)) : redactor.redactString(v);
         }
         const text = typeof statusMessage === 'string' && STATUS_TEXT.test(statusMessage) ? redactor.redactString(statusMessage) : undefined;
         if (text) res.writeHead(statusCode, text, out);

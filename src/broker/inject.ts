@@ -76,6 +76,24 @@ export function needsBufferedBody(spec: AuthSpec, host: string): boolean {
   return false;
 }
 
+const rendered = new WeakMap<Record<string, string>, WeakMap<AuthSpec, Array<[string, string]>>>();
+
+/**
+ * The headers a header-only strategy sets (lower-case names), as applyAuth renders and validates
+ * them, memoised per fields object (InjectionCache keeps one per credential while its values are
+ * cached) and spec. A template that does not render throws, every time (nothing is kept).
+ */
+function headerAuth(spec: AuthSpec, fields: Record<string, string>): Array<[string, string]> {
+  let bySpec = rendered.get(fields);
+  if (!bySpec) rendered.set(fields, (bySpec = new WeakMap()));
+  let pairs = bySpec.get(spec);
+  if (!pairs) {
+    pairs = Object.entries(applyAuth(spec, fields, { path: '/', query: '', headers: {} }).headers);
+    bySpec.set(spec, pairs);
+  }
+  return pairs;
+}
+
 export async function injectAuth(cred: Credential, fields: Record<string, string>, r: InjectInput, now = new Date(), oauth?: OAuthTokens): Promise<Injected> {
   const spec = cred.auth;
   switch (spec.strategy) {
@@ -142,9 +160,29 @@ export async function injectAuth(cred: Credential, fields: Record<string, string
       if (!cert || !key || !cert.includes('-----BEGIN') || !key.includes('-----BEGIN')) throw deny('policy_violation', 'mtls needs a PEM certificate and key');
       return { path: r.path, query: r.query, headers: r.headers, body: r.body, clientIdentity: { cert, key } };
     }
-    default: {
-      const out = applyAuth(spec, fields, { path: r.path, query: r.query, headers: r.headers });
-      return { ...out, body: r.body };
-    }
+    default:
+      return injectTemplateAuth(cred, fields, r)!;
   }
+}
+
+/**
+ * The template strategies (header, query, path, basic, multi-header, multi-query, and the fail-closed
+ * refusal of unknown ones): nothing to wait for, so no promise. undefined for oauth2, aws-sigv4,
+ * hmac and mtls (injectAuth).
+ */
+export function injectTemplateAuth(cred: Credential, fields: Record<string, string>, r: InjectInput): Injected | undefined {
+  const spec = cred.auth;
+  const strategy = (spec as { strategy?: unknown }).strategy;
+  if (strategy === 'oauth2' || strategy === 'aws-sigv4' || strategy === 'hmac' || strategy === 'mtls') return undefined;
+  if (strategy === 'header' || strategy === 'basic' || strategy === 'multi-header') {
+    // headers only: rendered once per secret values (the fields object is cached with them)
+    const headers = { ...r.headers };
+    for (const [k, v] of headerAuth(spec, fields)) {
+      delete headers[k];
+      headers[k] = v;
+    }
+    return { path: r.path, query: r.query, headers, body: r.body };
+  }
+  const out = applyAuth(spec, fields, { path: r.path, query: r.query, headers: r.headers });
+  return { ...out, body: r.body };
 }

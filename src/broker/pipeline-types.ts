@@ -8,6 +8,7 @@ import type { Upstream, UpstreamTarget } from './upstream.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { StreamRedactor } from './redactor.js';
 import type { InjectionCache } from './injections.js';
+import type { RoutePlans } from './route-plans.js';
 
 /** What the audit line knows so far about a request. */
 export interface RequestRecord {
@@ -25,6 +26,8 @@ export interface PipelineContext {
   upstream: Upstream;
   limiter: RateLimiter;
   injections: InjectionCache;
+  /** catalog answers per route, computed once (route-plans.ts); created on first use when absent */
+  plans?: RoutePlans;
   maxRequestBytes: number;
   oauth?: OAuthTokens;
 }

@@ -12,14 +12,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Capability } from '../registry/types.js';
 import { normalizePath } from '../policy/path.js';
 import { splitPathSlot } from '../policy/path-slot.js';
-import { inferCapability, withApiRoot } from '../policy/capability.js';
+import { withApiRootCompiled, type CapabilityMatcher } from '../policy/capability.js';
 import { consumeTokenParams, dropParamsCarrying } from '../policy/query.js';
 import { deny } from './errors.js';
 import { consumeTokenHeaders, type FoundToken } from './token-extract.js';
-import { allowHint, grantedForHost, grantedOf } from './grants.js';
-import { slotsOf, resolveCredential } from './credential-resolve.js';
+import { allowHint } from './grants.js';
+import { slotsOf } from './credential-resolve.js';
+import { RoutePlans, type GrantPlan } from './route-plans.js';
 import { passthroughBody } from './request-body.js';
-import { auditPath, BASE_TOKEN_HEADERS, findTokenFor, refuseMethodOverride } from './request-checks.js';
+import { auditPath, findTokenFor, refuseMethodOverride } from './request-checks.js';
 import { finish } from './finish-approval.js';
 import type { Approved, PipelineContext, RequestRecord } from './pipeline-types.js';
 
@@ -28,9 +29,7 @@ export type { Approved, PipelineContext, RequestRecord } from './pipeline-types.
 export { approveEnvelope } from './approve-envelope.js';
 export { grantedForHost } from './grants.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-export async function approvePassthrough(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord): Promise<Approved> {
+export function approvePassthrough(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord): Approved | Promise<Approved> {
   const url = req.url ?? '/';
   const after = url.slice('/v/'.length);
   let end = after.length;
@@ -45,43 +44,38 @@ export async function approvePassthrough(ctx: PipelineContext, req: IncomingMess
   let rest = after.slice(end);
   if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
   rec.path = auditPath(rest);
-  const validName = NAME.test(name);
-  const namedCred = validName ? ctx.catalog.getCredential(name) : undefined;
-  const provider = namedCred?.provider ?? (validName && ctx.catalog.getProvider(name) ? name : undefined);
-  const provDef = provider ? ctx.catalog.getProvider(provider) : undefined;
-  const slots = slotsOf(namedCred, provDef);
+  const plan = plansOf(ctx).name(name);
+  const { provider, namedCred, slots } = plan;
   const q = rest.indexOf('?');
   const rawQuery = q === -1 ? '' : rest.slice(q + 1);
   // SPEC §7a: a path-auth provider's key slot (/bot<token>/...) may hold the run token
-  const pathAuth = namedCred?.auth ?? provDef?.auth;
-  const slot = pathAuth?.strategy === 'path' ? splitPathSlot(pathAuth.prefix, rest) : undefined;
+  const slot = plan.pathAuthPrefix !== undefined ? splitPathSlot(plan.pathAuthPrefix, rest) : undefined;
   if (slot) rec.path = auditPath(slot.masked);
 
   // 1. token
-  const tokenHeaders = [...new Set([...BASE_TOKEN_HEADERS, ...slots.headers])];
-  const found = findTokenFor(ctx, req.headers, tokenHeaders, rawQuery, slots.queryParams, rec, slot ? [slot.value] : []);
+  const found = findTokenFor(ctx, req.headers, plan.tokenHeaders, rawQuery, slots.queryParams, rec, slot ? [slot.value] : []);
   if (slot) {
     // like an auth-class header: the key slot holds the run token (consumed) or is refused
     if (slot.value !== found.token) throw deny('auth_header_rejected', "the path's key slot may only hold the run token");
     rest = slot.rest; // the broker prepends the real prefix
     rec.path = auditPath(rest);
   }
-  if (!provider) throw deny('credential_not_found', `no credential or provider named '${validName ? name : '?'}'`);
+  if (!provider) throw deny('credential_not_found', `no credential or provider named '${plan.valid ? name : '?'}'`);
   if (namedCred) rec.credential = namedCred.id;
 
-  const granted = grantedOf(ctx.catalog, found.entry.grant.capabilities, provider);
-  if (granted.length === 0) {
+  const grants = plansOf(ctx).forProvider(found.entry.grant, provider);
+  if (grants.granted.length === 0) {
     const n = normalizePath(rest);
-    throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, req.method ?? 'GET', n.path, granted) : ''}`);
+    throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, req.method ?? 'GET', n.path, grants.granted) : ''}`);
   }
   return approveRoute(ctx, req, rec, {
     found,
-    granted,
+    grants,
     rest,
-    tokenHeaders,
+    tokenHeaders: plan.tokenHeaders,
     tokenParams: slots.queryParams,
     provider,
-    ...(provDef?.apiRoot !== undefined ? { apiRoot: provDef.apiRoot } : {}),
+    ...(plan.apiRoot !== undefined ? { apiRoot: plan.apiRoot, providerCaps: plan.providerCaps! } : {}),
     ...(namedCred ? { namedCred: namedCred.id } : {}),
   });
 }
@@ -110,17 +104,22 @@ export async function approveIntercepted(
   }
   rec.runId = looked.entry.grant.runId;
   if (!url.startsWith('/')) throw deny('invalid_request', 'an intercepted request must use origin-form (a path starting with /)');
-  const granted = grantedForHost(ctx.catalog, looked.entry.grant.capabilities, conn.host);
+  const grants = plansOf(ctx).forHost(looked.entry.grant, conn.host);
+  const granted = grants.granted;
   if (granted.length === 0) throw deny('capability_not_granted', `the run token grants no capability on ${conn.host}`);
   const found: FoundToken = { token: conn.token, entry: looked.entry };
   const params = [...new Set(granted.flatMap((c) => slotsOf(undefined, ctx.catalog.getProvider(c.provider)).queryParams))];
-  return approveRoute(ctx, req, rec, { found, granted, rest: url, tokenHeaders: Object.keys(req.headers), tokenParams: params, provider: granted[0]!.provider, host: conn.host });
+  return approveRoute(ctx, req, rec, { found, grants, rest: url, tokenHeaders: Object.keys(req.headers), tokenParams: params, provider: granted[0]!.provider, host: conn.host });
+}
+
+function plansOf(ctx: PipelineContext): RoutePlans {
+  return (ctx.plans ??= new RoutePlans(ctx.catalog));
 }
 
 interface Route {
   found: FoundToken;
-  /** capabilities the request may match (non-empty) */
-  granted: Capability[];
+  /** capabilities the request may match (non-empty), compiled */
+  grants: GrantPlan;
   /** path + query as the caller sent it */
   rest: string;
   /** headers where the token may sit (Basic/Bearer decoded there) */
@@ -129,25 +128,26 @@ interface Route {
   tokenParams: string[];
   /** provider named by the route (hints, apiRoot) */
   provider: string;
-  /** passthrough: the provider's apiRoot (SDK base URLs with and without /v1) */
+  /** passthrough: the provider's apiRoot (SDK base URLs with and without /v1) and its capabilities */
   apiRoot?: string;
+  providerCaps?: CapabilityMatcher;
   namedCred?: string;
   /** the upstream host is fixed (intercepted CONNECT target) */
   host?: string;
 }
 
 /** Shared by passthrough and interception: capability inference onwards, one code path. */
-async function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord, r: Route): Promise<Approved> {
-  const { found, granted, provider } = r;
+function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: RequestRecord, r: Route): Approved | Promise<Approved> {
+  const { found, grants, provider } = r;
   // 2. capability (inferred among those granted), with path normalisation
   const n = normalizePath(r.rest);
   const method = req.method ?? 'GET';
   if (!n.ok) throw deny(n.code, n.reason);
-  if (r.apiRoot !== undefined) n.path = withApiRoot(n.path, r.apiRoot, ctx.catalog.capabilitiesOf(provider)); // SDKs with and without /v1 in the base URL
+  if (r.apiRoot !== undefined) n.path = withApiRootCompiled(n.path, r.apiRoot, r.providerCaps!); // SDKs with and without /v1 in the base URL
   rec.path = n.path;
-  const m = inferCapability(method, n.path, granted);
+  const m = grants.matcher.infer(method, n.path);
   if (!m.ok) {
-    const hint = allowHint(ctx.catalog, provider, method, n.path, granted, m.code === 'method_not_allowed');
+    const hint = allowHint(ctx.catalog, provider, method, n.path, grants.granted, m.code === 'method_not_allowed');
     if (m.code === 'method_not_allowed') throw deny('method_not_allowed', `method ${method} is not allowed for ${n.path}${hint}`);
     throw deny('capability_not_granted', `no granted capability covers ${n.path}${hint}`);
   }
@@ -156,15 +156,20 @@ async function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: Req
   refuseMethodOverride(req.headers, n.query, cap);
 
   // 3. credential
-  const cred = resolveCredential(ctx.catalog, cap, r.namedCred, found.entry.grant.credential);
+  const cp = plansOf(ctx).credential(grants, found.entry.grant, cap, r.namedCred);
+  const cred = cp.cred;
   rec.credential = cred.id;
 
   const headers = consumeTokenHeaders(req.headers, r.tokenHeaders, found.token);
-  const credSlots = slotsOf(cred, ctx.catalog.getProvider(cred.provider));
-  const query = dropParamsCarrying(
-    consumeTokenParams(n.query, [...new Set([...r.tokenParams, ...credSlots.queryParams])], (v) => v === found.token),
-    found.token,
-  );
+  const credSlots = cp.slots;
+  // (an empty query stays empty: both filters below are skipped)
+  const query =
+    n.query === ''
+      ? ''
+      : dropParamsCarrying(
+          consumeTokenParams(n.query, credSlots.queryParams.length === 0 ? r.tokenParams : [...new Set([...r.tokenParams, ...credSlots.queryParams])], (v) => v === found.token),
+          found.token,
+        );
 
   // body
   const maxBody = cap.limits?.maxRequestBytes ?? ctx.maxRequestBytes;
@@ -181,6 +186,7 @@ async function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: Req
     body,
     bodyState,
     credSlots,
+    hosts: cp.hosts,
     ...(r.host !== undefined ? { host: r.host } : {}),
   });
 }

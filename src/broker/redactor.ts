@@ -20,6 +20,8 @@ export class RedactionSet {
   readonly hold: number;
   readonly firstBytes: Set<number>;
   readonly strings: string[];
+  /** length of the shortest needle, in characters (a shorter string cannot hold any) */
+  readonly minLength: number;
 
   constructor(values: readonly string[]) {
     const uniq = [...new Set(values.filter((v) => typeof v === 'string' && v.length > 0))].sort((a, b) => a.length - b.length);
@@ -30,6 +32,7 @@ export class RedactionSet {
     this.needles = this.strings.map((v) => Buffer.from(v, 'utf8'));
     this.hold = this.needles.length === 0 ? 0 : this.needles[0]!.length - 1;
     this.firstBytes = new Set(this.needles.map((n) => n[0]!));
+    this.minLength = this.strings.length === 0 ? 0 : Math.min(...this.strings.map((v) => v.length));
   }
 }
 
@@ -38,6 +41,8 @@ export class StreamRedactor {
   private readonly hold: number;
   private readonly firstBytes: Set<number>;
   private readonly strings: string[];
+  /** see RedactionSet.minLength */
+  readonly minLength: number;
   private tail: Buffer = EMPTY;
 
   constructor(values: readonly string[] | RedactionSet) {
@@ -46,6 +51,7 @@ export class StreamRedactor {
     this.hold = set.hold;
     this.firstBytes = set.firstBytes;
     this.strings = set.strings;
+    this.minLength = set.minLength;
   }
 
   get active(): boolean {
@@ -78,7 +84,7 @@ export class StreamRedactor {
 
   /** Redact a whole string (response header values). */
   redactString(s: string): string {
-    if (this.needles.length === 0) return s;
+    if (this.needles.length === 0 || s.length < this.minLength) return s;
     let out = s;
     for (const v of this.strings) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;

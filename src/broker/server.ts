@@ -180,16 +180,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         body: approved.body,
         redactor: approved.redactor,
         idleTimeoutMs: idleMs,
-        ...(limits?.timeoutMs !== undefined ? { totalTimeoutMs: limits.timeoutMs } : {}),
-        ...(limits?.maxResponseBytes !== undefined ? { maxResponseBytes: limits.maxResponseBytes } : {}),
         bodyState: approved.bodyState,
-        ...(approved.clientIdentity ? { clientIdentity: approved.clientIdentity } : {}),
         progress,
-        ...(approved.capability.blockResponseFields?.length ? { blockFields: approved.capability.blockResponseFields.map(parseFieldPath) } : {}),
+        retryOn401: approved.reauth !== undefined,
       };
-      let r = await forward(upstream, { ...plan, retryOn401: approved.reauth !== undefined }, res);
+      if (limits?.timeoutMs !== undefined) plan.totalTimeoutMs = limits.timeoutMs;
+      if (limits?.maxResponseBytes !== undefined) plan.maxResponseBytes = limits.maxResponseBytes;
+      if (approved.clientIdentity) plan.clientIdentity = approved.clientIdentity;
+      if (approved.capability.blockResponseFields?.length) plan.blockFields = approved.capability.blockResponseFields.map(parseFieldPath);
+      let r = await forward(upstream, plan, res);
       // oauth2: one forced refresh and one retry after an upstream 401, never more
-      if (r.retry && approved.reauth) r = await forward(upstream, { ...plan, ...(await approved.reauth()) }, res);
+      if (r.retry && approved.reauth) r = await forward(upstream, { ...plan, retryOn401: false, ...(await approved.reauth()) }, res);
       line(r.status, r.code, r.bytes);
     } catch (e) {
       const d = toDenial(e);

@@ -43,6 +43,12 @@ export function headerCandidates(value: string): string[] {
   return out.flatMap(tokenForms);
 }
 
+/** `Bearer <43 base64url chars>` (scheme in any case, one space, nothing else): the 43 characters. */
+function bearerValue(v: string | string[] | undefined): string | undefined {
+  if (typeof v !== 'string' || v.length !== 50 || v.charCodeAt(6) !== 0x20 || v.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  return v.slice(7);
+}
+
 function headerValues(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
@@ -61,6 +67,16 @@ export function findToken(
   queryParams: readonly string[],
   extra: readonly string[] = [],
 ): FoundToken & { deadRunId?: string } {
+  // The usual case first: `Authorization: Bearer <token>` holding a live token. This is the value
+  // the full search below would find first (no path slot, authorization is the first header it
+  // looks in, and the Bearer form is the first candidate that can be token-shaped).
+  if (extra.length === 0 && headerNames[0] === 'authorization') {
+    const t = bearerValue(headers.authorization);
+    if (t !== undefined) {
+      const r = tokens.lookup(t);
+      if (r.ok) return { token: t, entry: r.entry };
+    }
+  }
   let present = false;
   let expiredRun: string | undefined;
   let sawExpired = false;
@@ -121,7 +137,13 @@ export function consumeTokenHeaders(headers: IncomingHttpHeaders, names: readonl
   const out: IncomingHttpHeaders = { ...headers };
   const slots = new Set(names);
   for (const name of Object.keys(out)) {
-    const vs = headerValues(out[name]);
+    const v = out[name];
+    if (typeof v === 'string') {
+      // one value (nearly every header): dropped when it carries the token, else kept as it is
+      if (v.includes(token) || (slots.has(name) && headerCandidates(v).includes(token))) delete out[name];
+      continue;
+    }
+    const vs = headerValues(v);
     if (vs.length === 0) continue;
     const kept = vs.filter((v) => !v.includes(token) && !(slots.has(name) && headerCandidates(v).includes(token)));
     if (kept.length === vs.length) continue;

@@ -7,7 +7,7 @@
  * token existed and is dead); a value that never was a token answers `token_invalid`. Dead token
  * digests are remembered (a few bytes each) so the distinction holds after revocation.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 
 export interface TokenGrant {
   runId: string;
@@ -31,8 +31,9 @@ export type TokenLookup =
   | { ok: true; entry: TokenEntry }
   | { ok: false; code: 'token_invalid' | 'token_expired'; runId?: string };
 
+/** One-shot SHA-256 (crypto.hash: no Hash object per call, ~2× faster than createHash). */
 function digest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  return crypto.hash('sha256', token, 'base64url');
 }
 
 /** Shape check first: values that cannot be a token never reach the hash table. */

@@ -51,6 +51,10 @@ export class Upstream {
   private undici: Promise<Undici> | undefined;
   private readonly pools = new Map<string, Dispatcher>();
   private readonly dnsCache = new Map<string, { target: UpstreamTarget; expires: number }>();
+  /** AIVAULT_DEV_RESOLVE targets, one object per host (so byTarget finds its pool) */
+  private readonly mappedTargets = new Map<string, UpstreamTarget>();
+  /** the pool of each checked target object (targets are cached, so this skips building the pool key) */
+  private readonly byTarget = new WeakMap<UpstreamTarget, Dispatcher>();
   /** one TLS context for every upstream connection (building one per connection is costly) */
   private secureContext: import('node:tls').SecureContext | undefined;
   private closed = false;
@@ -71,10 +75,28 @@ export class Upstream {
     return this.lookup;
   }
 
+  /** The checked target of `host` when it is known without waiting (a dev mapping or a fresh DNS answer). */
+  resolvedNow(host: string): UpstreamTarget | undefined {
+    const mapped = this.mapped(host);
+    if (mapped) return mapped;
+    const hit = this.dnsCache.get(host);
+    return hit && hit.expires > Date.now() ? hit.target : undefined;
+  }
+
+  private mapped(host: string): UpstreamTarget | undefined {
+    let t = this.mappedTargets.get(host);
+    if (t === undefined) {
+      const m = this.dev.resolve.get(host);
+      if (!m) return undefined;
+      this.mappedTargets.set(host, (t = { host, address: m.address, port: m.port }));
+    }
+    return t;
+  }
+
   /** Resolve and check `host`; throws BrokerDenial host_not_allowed / upstream_error. */
   async resolve(host: string): Promise<UpstreamTarget> {
-    const mapped = this.dev.resolve.get(host);
-    if (mapped) return { host, address: mapped.address, port: mapped.port };
+    const mapped = this.mapped(host);
+    if (mapped) return mapped;
     const now = Date.now();
     const hit = this.dnsCache.get(host);
     if (hit && hit.expires > now) return hit.target;
@@ -94,8 +116,19 @@ export class Upstream {
     return target;
   }
 
+  /** dispatcher() without waiting, when that target's pool (no client identity) exists already. */
+  dispatcherNow(target: UpstreamTarget, client?: { cert: string; key: string }): Dispatcher | undefined {
+    return client || this.closed ? undefined : this.byTarget.get(target);
+  }
+
   /** The pool for exactly this checked target (and client identity, for mtls: one pool per certificate). */
   async dispatcher(target: UpstreamTarget, client?: { cert: string; key: string }): Promise<Dispatcher> {
+    const d = await this.dispatcherFor(target, client);
+    if (!client && !this.closed) this.byTarget.set(target, d);
+    return d;
+  }
+
+  private async dispatcherFor(target: UpstreamTarget, client?: { cert: string; key: string }): Promise<Dispatcher> {
     const id = client ? createHash('sha256').update(client.cert).update('\0').update(client.key).digest('hex') : '';
     const proxied = this.viaProxy(target);
     const key = `${proxied ? 'proxy' : target.address}\0${target.host}\0${target.port}\0${id}`;

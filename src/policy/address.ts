@@ -94,8 +94,12 @@ export function parseIPv6(input: string): number[] | undefined {
   return groups.length === 8 ? groups : undefined;
 }
 
+/** Parsed range bases (constants: parsed once, not per classification). */
+const V4_BASES = new Map<string, number>();
+
 function inV4(n: number, base: string, bits: number): boolean {
-  const b = parseIPv4(base)!;
+  let b = V4_BASES.get(base);
+  if (b === undefined) V4_BASES.set(base, (b = parseIPv4(base)!));
   if (bits === 0) return true;
   const shift = 32 - bits;
   return Math.floor(n / 2 ** shift) === Math.floor(b / 2 ** shift);
@@ -104,8 +108,10 @@ function inV4(n: number, base: string, bits: number): boolean {
 /** Cloud metadata endpoints (IPv4). */
 const V4_METADATA = ['169.254.169.254', '169.254.170.2', '169.254.169.253', '169.254.169.123', '100.100.100.200', '192.0.0.192'];
 
+const V4_METADATA_N = V4_METADATA.map((m) => parseIPv4(m)!);
+
 export function classifyIPv4(n: number): AddressClass {
-  if (V4_METADATA.some((m) => parseIPv4(m) === n)) return 'metadata';
+  if (V4_METADATA_N.includes(n)) return 'metadata';
   if (n === 0xffffffff) return 'broadcast';
   if (inV4(n, '0.0.0.0', 8)) return 'unspecified';
   if (inV4(n, '10.0.0.0', 8) || inV4(n, '172.16.0.0', 12) || inV4(n, '192.168.0.0', 16)) return 'private';

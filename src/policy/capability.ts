@@ -12,7 +12,7 @@
  *   → method_not_allowed; if none matches the path → capability_not_granted.
  */
 import type { Capability } from '../registry/types.js';
-import { prefixMatches } from './path.js';
+import { isNormalPath, prefixBase, prefixMatches, underBase } from './path.js';
 
 export type Match =
   | { ok: true; capability: Capability; prefix: string }
@@ -101,4 +101,87 @@ export function coveringCapability(method: string, path: string, all: readonly C
     if (best === undefined || len > best.len) best = { cap, len };
   }
   return best?.cap;
+}
+
+/**
+ * inferCapability, withApiRoot's "some capability covers the path" and methodAllowed over a fixed
+ * list of capabilities, with every prefix normalised and every method list upper-cased once
+ * (compileCapabilities). Answers exactly what the per-request functions above answer for the same
+ * list (test/policy/capability-compiled.test.ts); the list must not change afterwards.
+ */
+export interface CapabilityMatcher {
+  readonly caps: readonly Capability[];
+  infer(method: string, path: string): Match;
+  /** Some capability of the list has a prefix matching `path` (any method). */
+  covers(path: string): boolean;
+  /** methodAllowed(method, caps[i]) */
+  allows(i: number, method: string): boolean;
+}
+
+interface CompiledPrefix {
+  prefix: string;
+  base: string;
+  len: number;
+}
+
+function compileOne(cap: Capability): { methods: Set<string>; prefixes: CompiledPrefix[] } {
+  const methods = new Set<string>();
+  for (const x of cap.methods) if (typeof x === 'string' && x !== '*') methods.add(x.toUpperCase());
+  const prefixes: CompiledPrefix[] = [];
+  for (const pre of cap.pathPrefixes) {
+    const base = prefixBase(pre);
+    if (base !== undefined) prefixes.push({ prefix: pre, base, len: significantLength(pre) });
+  }
+  return { methods, prefixes };
+}
+
+/** The request method as methodAllowed compares it, or undefined when it can match nothing. */
+function methodKey(method: string): string | undefined {
+  if (typeof method !== 'string' || !TOKEN.test(method) || method === '*') return undefined;
+  return method.toUpperCase();
+}
+
+export function compileCapabilities(caps: readonly Capability[]): CapabilityMatcher {
+  const list = [...caps];
+  const compiled = list.map(compileOne);
+  /** matchingPrefix over compiled prefixes; `path` already known to be in normal form */
+  const bestPrefix = (i: number, path: string): CompiledPrefix | undefined => {
+    let best: CompiledPrefix | undefined;
+    for (const p of compiled[i]!.prefixes) if ((best === undefined || p.len > best.len) && underBase(path, p.base)) best = p;
+    return best;
+  };
+  return {
+    caps: list,
+    infer(method, path) {
+      if (!isNormalPath(path)) return { ok: false, code: 'capability_not_granted' };
+      const m = methodKey(method);
+      let best: { i: number; p: CompiledPrefix } | undefined;
+      let pathMatched = false;
+      for (let i = 0; i < list.length; i++) {
+        const p = bestPrefix(i, path);
+        if (p === undefined) continue;
+        pathMatched = true;
+        if (m === undefined || !compiled[i]!.methods.has(m)) continue;
+        if (best === undefined || p.len > best.p.len) best = { i, p };
+      }
+      if (best) return { ok: true, capability: list[best.i]!, prefix: best.p.prefix };
+      return { ok: false, code: pathMatched ? 'method_not_allowed' : 'capability_not_granted' };
+    },
+    covers(path) {
+      if (!isNormalPath(path)) return false;
+      for (let i = 0; i < list.length; i++) if (bestPrefix(i, path) !== undefined) return true;
+      return false;
+    },
+    allows(i, method) {
+      const m = methodKey(method);
+      return m !== undefined && compiled[i]!.methods.has(m);
+    },
+  };
+}
+
+/** withApiRoot with the provider's capabilities compiled (same answer). */
+export function withApiRootCompiled(path: string, apiRoot: string | undefined, providerCaps: CapabilityMatcher): string {
+  if (apiRoot === undefined || prefixMatches(path, apiRoot)) return path;
+  if (providerCaps.covers(path)) return path;
+  return path === '/' ? apiRoot : apiRoot + path;
 }

@@ -92,30 +92,39 @@ function values(v: string | string[] | undefined): string[] {
   return Array.isArray(v) ? v : [v];
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Header names listed in Connection (those are hop-by-hop for this message). */
-function connectionListed(headers: HeaderBag): Set<string> {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() !== 'connection') continue;
-    for (const s of values(v)) for (const t of s.split(',')) if (t.trim()) out.add(t.trim().toLowerCase());
+function connectionListed(headers: HeaderBag): ReadonlySet<string> {
+  let out: Set<string> | undefined;
+  for (const k of Object.keys(headers)) {
+    if (k.length !== 10 || k.toLowerCase() !== 'connection') continue;
+    for (const s of values(headers[k])) {
+      for (const t of s.split(',')) {
+        const name = t.trim();
+        if (name) (out ??= new Set()).add(name.toLowerCase());
+      }
+    }
   }
-  return out;
+  return out ?? NO_NAMES;
 }
+
+const OK = { ok: true } as const;
 
 export function checkCallerHeaders(
   headers: HeaderBag,
   authSlots: { headers: string[] },
 ): { ok: true } | { ok: false; code: 'auth_header_rejected'; header: string } {
   const slots = new Set(authSlots.headers.map((h) => h.toLowerCase()));
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
+  for (const k of Object.keys(headers)) {
+    if (headers[k] === undefined) continue;
     const name = k.toLowerCase();
     if (AUTH_CLASS_HEADERS.has(name) || slots.has(name)) return { ok: false, code: 'auth_header_rejected', header: name };
   }
-  return { ok: true };
+  return OK;
 }
 
-function isStrippedRequestHeader(name: string, extra: Set<string>, conn: Set<string>): boolean {
+function isStrippedRequestHeader(name: string, extra: ReadonlySet<string>, conn: ReadonlySet<string>): boolean {
   return (
     HOP_BY_HOP.has(name) ||
     RESERVED_REQUEST_HEADERS.has(name) ||
@@ -135,20 +144,26 @@ function isStrippedRequestHeader(name: string, extra: Set<string>, conn: Set<str
  * header are joined with ', '. Always sets `accept-encoding: identity`.
  */
 export function forwardableRequestHeaders(headers: HeaderBag, extraStrip: string[] = []): Record<string, string> {
-  const extra = new Set(extraStrip.map((h) => h.toLowerCase()));
+  const extra = extraStrip.length === 0 ? NO_NAMES : new Set(extraStrip.map((h) => h.toLowerCase()));
   const conn = connectionListed(headers);
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
     if (v === undefined) continue;
     const name = k.toLowerCase();
     if (!name.startsWith(':') && !isValidHeaderName(k)) throw new AivaultError('invalid_request', 'malformed request header name');
-    const vs = values(v);
-    for (const s of vs) {
-      if (typeof s !== 'string' || !isValidHeaderValue(s))
-        throw new AivaultError('invalid_request', `request header '${isValidHeaderName(k) ? name : '?'}' has a forbidden character (CR, LF, NUL or control)`);
+    let joined: string;
+    if (typeof v === 'string') {
+      if (!isValidHeaderValue(v)) throw new AivaultError('invalid_request', `request header '${isValidHeaderName(k) ? name : '?'}' has a forbidden character (CR, LF, NUL or control)`);
+      joined = v;
+    } else {
+      for (const s of Array.isArray(v) ? v : [v]) {
+        if (typeof s !== 'string' || !isValidHeaderValue(s))
+          throw new AivaultError('invalid_request', `request header '${isValidHeaderName(k) ? name : '?'}' has a forbidden character (CR, LF, NUL or control)`);
+      }
+      joined = values(v).join(', ');
     }
     if (isStrippedRequestHeader(name, extra, conn)) continue;
-    const joined = vs.join(', ');
     out[name] = out[name] === undefined ? joined : out[name] + ', ' + joined;
   }
   out['accept-encoding'] = 'identity';
@@ -165,7 +180,8 @@ export function sanitizeResponseHeaders(
 ): Record<string, string | string[]> {
   const conn = connectionListed(headers);
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
     if (v === undefined) continue;
     const name = k.toLowerCase();
     if (!isValidHeaderName(k)) continue;
@@ -173,9 +189,14 @@ export function sanitizeResponseHeaders(
     if (opts.decoded && name === 'content-encoding') continue;
     if (name.startsWith('x-aivault-')) continue; // only the broker itself sets x-aivault-*
     if (name.startsWith('sec-websocket-')) continue; // a WebSocket handshake is the broker's own (websocket.ts)
+    const prev = out[name];
+    if (typeof v === 'string' && prev === undefined) {
+      // one value, first of its name (nearly every response header)
+      if (isValidHeaderValue(v)) out[name] = v;
+      continue;
+    }
     const vs = values(v).filter((s) => typeof s === 'string' && isValidHeaderValue(s));
     if (vs.length === 0) continue;
-    const prev = out[name];
     const merged = prev === undefined ? vs : [...values(prev), ...vs];
     out[name] = merged.length === 1 ? merged[0]! : merged;
   }

@@ -136,6 +136,49 @@ function normalizeSegment(seg: string): { ok: true; out: string } | PathResult {
   return { ok: true, out };
 }
 
+/**
+ * True when `p` (a path starting with '/') is already in normal form and the full rules could not
+ * refuse or change it: only unreserved characters, sub-delims, ':', '@' and '/'; no '%'; no empty
+ * segment except a final trailing '/'; no segment whose text before the first ';' is made only of
+ * dots. Anything else takes the full path (normalizeSegment), which decides.
+ */
+function isPlainPath(p: string): boolean {
+  const n = p.length;
+  let segStart = 1;
+  let inCore = true; // before the segment's first ';'
+  let coreLen = 0;
+  let coreDots = true; // every character of the core so far is '.'
+  for (let i = 1; i <= n; i++) {
+    const c = i === n ? 0x2f : p.charCodeAt(i);
+    if (c === 0x2f) {
+      if (i === segStart) {
+        if (i < n) return false; // '//': the full rules refuse it
+      } else if (coreLen > 0 && coreDots) return false; // a dot segment: the full rules refuse it
+      segStart = i + 1;
+      inCore = true;
+      coreLen = 0;
+      coreDots = true;
+      continue;
+    }
+    if (c >= 0x80 || PLAIN_CHAR[c] !== 1) return false;
+    if (inCore) {
+      if (c === 0x3b) inCore = false;
+      else {
+        coreLen++;
+        if (c !== 0x2e) coreDots = false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Characters a path segment keeps raw in normal form: unreserved, sub-delims, ':' and '@'. */
+const PLAIN_CHAR = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) if (isUnreserved(c) || isRawPathExtra(c)) t[c] = 1;
+  return t;
+})();
+
 function validateQuery(q: string): PathResult | undefined {
   for (let i = 0; i < q.length; i++) {
     const c = q.charCodeAt(i);
@@ -165,6 +208,24 @@ export function normalizePath(raw: string): PathResult {
   const qi = raw.indexOf('?');
   const rawPath = qi === -1 ? raw : raw.slice(0, qi);
   const query = qi === -1 ? '' : raw.slice(qi + 1);
+  if (isPlainPath(rawPath)) {
+    // already in normal form (every rule below would keep it as it is): one pass, no copies
+    const qf = validateQuery(query);
+    return qf ?? { ok: true, path: rawPath, query };
+  }
+  return normalizeSegments(rawPath, query);
+}
+
+/** normalizePath without the plain-path shortcut: every rule, every segment (tests compare the two). */
+export function normalizePathFull(raw: string): PathResult {
+  if (typeof raw !== 'string' || raw.length === 0) return fail('invalid_request', 'empty path');
+  if (raw.length > MAX_TARGET_LENGTH) return fail('invalid_request', 'request target too long');
+  if (raw.charCodeAt(0) !== 0x2f) return fail('invalid_request', "path must start with '/'");
+  const qi = raw.indexOf('?');
+  return normalizeSegments(qi === -1 ? raw : raw.slice(0, qi), qi === -1 ? '' : raw.slice(qi + 1));
+}
+
+function normalizeSegments(rawPath: string, query: string): PathResult {
   // '#' before '?' is a fragment: refused (checked in the segment loop); in the query too.
   const segments = rawPath.split('/');
   // segments[0] is '' (leading '/'). A trailing '' means a trailing slash.
@@ -198,13 +259,34 @@ export function normalizePath(raw: string): PathResult {
  * already in normal form matches nothing.
  */
 export function prefixMatches(path: string, prefix: string): boolean {
+  if (!isNormalPath(path)) return false;
+  const base = prefixBase(prefix);
+  return base !== undefined && underBase(path, base);
+}
+
+/** True when `path` is normalizePath output without a query (normalising it changes nothing). */
+export function isNormalPath(path: string): boolean {
   const p = normalizePath(path);
-  if (!p.ok || p.query !== '' || p.path !== path || path.includes('?')) return false;
+  return p.ok && p.query === '' && p.path === path && !path.includes('?');
+}
+
+/**
+ * A prefix as prefixMatches compares it: normalised, without its trailing '/' ('/' stays '/');
+ * undefined when it does not normalise or carries a query (it matches nothing). Computed once per
+ * capability by compiled matchers (src/policy/capability.ts).
+ */
+export function prefixBase(prefix: string): string | undefined {
   const pre = normalizePath(prefix);
-  if (!pre.ok || pre.query !== '' || prefix.includes('?')) return false;
+  if (!pre.ok || pre.query !== '' || prefix.includes('?')) return undefined;
   let base = pre.path;
-  if (base === '/') return true;
+  if (base === '/') return base;
   if (base.endsWith('/')) base = base.slice(0, -1);
+  return base;
+}
+
+/** Whole-segment match of a normal-form `path` against a prefixBase() result. */
+export function underBase(path: string, base: string): boolean {
+  if (base === '/') return true;
   return path === base || path.startsWith(base + '/');
 }
 
