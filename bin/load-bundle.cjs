@@ -6,42 +6,65 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle', 'aivault.cjs');
+const DIR = path.join(__dirname, '..', 'dist', 'bundle');
+const BUNDLE = path.join(DIR, 'aivault.cjs');
 const CACHE = `${BUNDLE}.cache`;
+/** Chunks the bundle requires lazily, loaded the same way (own cache each); only --intercept's X.509 code. */
+const CHUNKS = new Set(['./aivault-x509.cjs']);
 
-/** The content hash a bundle names on its first line (scripts/bundle.mjs), or undefined. */
+/** The content hash a bundle or chunk names on its first line (scripts/bundle.mjs), or undefined. */
 function bundleId(source) {
   const m = /^\/\/ aivault-bundle ([0-9a-f]{16,64})\n/.exec(source.slice(0, 100));
   return m ? m[1] : undefined;
 }
 
+/** file's code cache when its header names `id`, else undefined. */
+function readCache(file, id) {
+  try {
+    const bytes = fs.readFileSync(`${file}.cache`);
+    const nl = bytes.indexOf(10);
+    if (nl > 0 && bytes.subarray(0, nl).toString('latin1') === `aivault-code-cache ${id}`) return bytes.subarray(nl + 1);
+  } catch {
+    // no cache: compile as usual
+  }
+  return undefined;
+}
+
 /**
- * Compiles and runs the bundle as a CommonJS module. Returns the vm.Script (scripts/code-cache.mjs
- * calls createCachedData() on it after a training run).
+ * Compiles and runs one file of the bundle as a CommonJS module (with its code cache unless
+ * `noCache`). `loaded` records every file run, with its vm.Script: scripts/code-cache.mjs calls
+ * createCachedData() on them after a training run.
  */
-function loadBundle(opts = {}) {
+function runFile(file, opts, loaded) {
   const Module = require('node:module');
   const vm = require('node:vm');
-  const source = fs.readFileSync(BUNDLE, 'utf8');
+  const source = fs.readFileSync(file, 'utf8');
   const id = bundleId(source);
-  let cachedData;
-  if (id !== undefined && !opts.noCache) {
-    try {
-      const file = fs.readFileSync(CACHE);
-      const nl = file.indexOf(10);
-      if (nl > 0 && file.subarray(0, nl).toString('latin1') === `aivault-code-cache ${id}`) cachedData = file.subarray(nl + 1);
-    } catch {
-      // no cache: compile as usual
-    }
-  }
-  const script = new vm.Script(Module.wrap(source), {
-    filename: BUNDLE,
-    ...(cachedData ? { cachedData } : {}),
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
-  const mod = { exports: {}, id: BUNDLE, filename: BUNDLE, loaded: false };
-  script.runInThisContext()(mod.exports, Module.createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE));
-  return { script, id, cacheRejected: cachedData ? script.cachedDataRejected === true : undefined };
+  const cachedData = id !== undefined && !opts.noCache ? readCache(file, id) : undefined;
+  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const entry = { file, script, id, cacheRejected: cachedData ? script.cachedDataRejected === true : undefined };
+  loaded.push(entry);
+  const base = Module.createRequire(file);
+  const chunks = new Map();
+  const req = (request) => {
+    if (!CHUNKS.has(request)) return base(request);
+    if (!chunks.has(request)) chunks.set(request, runFile(path.join(DIR, request), opts, loaded).exports);
+    return chunks.get(request);
+  };
+  req.resolve = base.resolve;
+  req.cache = base.cache;
+  const mod = { exports: {}, id: file, filename: file, loaded: false };
+  script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file));
+  mod.loaded = true;
+  entry.exports = mod.exports;
+  return entry;
+}
+
+/** Runs the CLI bundle. Returns what was loaded (the bundle first; chunks as the run needs them). */
+function loadBundle(opts = {}) {
+  const loaded = [];
+  const main = runFile(BUNDLE, opts, loaded);
+  return { script: main.script, id: main.id, cacheRejected: main.cacheRejected, loaded };
 }
 
 module.exports = { loadBundle, bundleId, BUNDLE, CACHE };

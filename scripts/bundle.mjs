@@ -37,12 +37,26 @@ await build({
   // import.meta.url has no CJS equivalent; the banner provides one for the whole bundle.
   define: { 'import.meta.url': '__aivaultModuleUrl', __AIVAULT_EMBEDDED_REGISTRY__: JSON.stringify(registry) },
   banner: { js: "const __aivaultModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  // import() of an external becomes require(): no ESM loader in the launcher (start-up)
-  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
+// import() of an external (undici, ws, node:tls, the X.509 chunk, the keychain binding) becomes
+// require() with the same namespace shape: the bundle runs as a vm.Script (bin/load-bundle.cjs, for
+// the code cache), where import() would need Node's experimental main-context loader (and its
+// warning on stderr), and require() skips the ESM loader's CJS export scan (~100 ms for the X.509
+// chunk). Every import() in the bundle must be one of these call forms: anything else fails the build.
+const IMPORT_HELPER =
+  'function __aivaultImport(id) { return Promise.resolve().then(() => { const m = require(id); return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m }); }); }\n';
+let bundled = readFileSync('dist/bundle/aivault.cjs', 'utf8');
+let rewritten = 0;
+bundled = bundled.replace(/(?<![\w$.])import\((?=["'a-zA-Z_$])/g, () => {
+  rewritten++;
+  return '__aivaultImport(';
+});
+const left = /(?<![\w$.])import\(/.exec(bundled);
+if (left) throw new Error(`bundle: an import() that is not rewritten to require(): ...${bundled.slice(left.index - 60, left.index + 60)}...`);
+if (rewritten === 0) throw new Error('bundle: expected import() calls to rewrite (undici, node:tls, ...); found none');
+bundled = bundled.replace('"use strict";\n', `"use strict";\n${IMPORT_HELPER}`);
 // First line: the bundle's content hash, which bin/aivault.js matches against the code cache's.
-const bundled = readFileSync('dist/bundle/aivault.cjs', 'utf8');
 const id = createHash('sha256').update(bundled).digest('hex').slice(0, 32);
 writeFileSync('dist/bundle/aivault.cjs', `// aivault-bundle ${id}\n${bundled}`);
 await build({
@@ -55,5 +69,10 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+{
+  const chunk = readFileSync('dist/bundle/aivault-x509.cjs', 'utf8');
+  const chunkId = createHash('sha256').update(chunk).digest('hex').slice(0, 32);
+  writeFileSync('dist/bundle/aivault-x509.cjs', `// aivault-bundle ${chunkId}\n${chunk}`);
+}
 // V8's code cache for the bundle (needs the bundle above; best effort)
 await import('./code-cache.mjs');

@@ -13,19 +13,24 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const launcher = require('../bin/load-bundle.cjs');
 
-if (process.argv[2] === '--train') {
-  // in the training process: run the CLI in-process, write the cache when it is done
-  process.argv = [process.argv[0], launcher.BUNDLE, 'exec', '--allow', 'openai/chat-completions', '--', process.execPath, '-e', '0'];
-  const { script, id } = launcher.loadBundle({ noCache: true });
+if (process.argv[2] === '--train' || process.argv[2] === '--train-intercept') {
+  // in the training process: run the CLI in-process, write the caches when it is done. The plain
+  // run makes the bundle's cache; the --intercept run only its X.509 chunk's (a bundle cache taken
+  // there would carry the interception code into every plain start-up).
+  const intercept = process.argv[2] === '--train-intercept';
+  process.argv = [process.argv[0], launcher.BUNDLE, 'exec', ...(intercept ? ['--intercept'] : []), '--allow', 'openai/chat-completions', '--', process.execPath, '-e', '0'];
+  const { loaded } = launcher.loadBundle({ noCache: true });
   process.on('exit', (code) => {
-    if (code !== 0 || id === undefined) return;
-    const data = script.createCachedData();
-    const tmp = `${launcher.CACHE}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`aivault-code-cache ${id}\n`, 'latin1'), data]));
-    fs.renameSync(tmp, launcher.CACHE);
+    if (code !== 0) return;
+    for (const { file, script, id } of loaded) {
+      if (id === undefined || (file === launcher.BUNDLE) === intercept) continue;
+      const tmp = `${file}.cache.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`aivault-code-cache ${id}\n`, 'latin1'), script.createCachedData()]));
+      fs.renameSync(tmp, `${file}.cache`);
+    }
   });
 } else {
-  fs.rmSync(launcher.CACHE, { force: true });
+  for (const f of fs.readdirSync(path.dirname(launcher.BUNDLE))) if (f.endsWith('.cache')) fs.rmSync(path.join(path.dirname(launcher.BUNDLE), f), { force: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-code-cache-'));
   try {
     const env = { PATH: process.env.PATH ?? '', HOME: dir, AIVAULT_DIR: path.join(dir, 'vault') };
@@ -34,9 +39,11 @@ if (process.argv[2] === '--train') {
       input: 'sk-code-cache-training-not-a-key',
       encoding: 'utf8',
     });
-    const train = put.status === 0 ? spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--train'], { env, encoding: 'utf8' }) : put;
-    if (train.status !== 0 || !fs.existsSync(launcher.CACHE)) {
-      process.stderr.write(`code cache: not made (${(train.stderr || '').trim().split('\n')[0] || `exit ${train.status}`}); the CLI compiles its bundle at each start\n`);
+    for (const mode of ['--train', '--train-intercept']) {
+      const train = put.status === 0 ? spawnSync(process.execPath, [new URL(import.meta.url).pathname, mode], { env, encoding: 'utf8' }) : put;
+      if (train.status !== 0) {
+        process.stderr.write(`code cache (${mode}): not made (${(train.stderr || '').trim().split('\n')[0] || `exit ${train.status}`}); the CLI compiles at each start\n`);
+      }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -15,4 +15,6 @@ test('aivault demo: completions through the SDK, every attack blocked, key never
   assert.match(r.stdout, /never appeared in the skill output or the audit log/);
   assert.doesNotMatch(r.stdout + r.stderr, /sk-demo-[0-9a-f]{48}/);
   assert.match(r.stdout, /run\.ended/);
+  // the launcher's lazy loads (undici on the first request, node:tls) print no loader warnings
+  assert.doesNotMatch(r.stderr, /Warning/);
 });

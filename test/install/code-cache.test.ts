@@ -45,6 +45,11 @@ test('the build makes a code cache for its bundle, and the launcher uses it', ()
   const r = load(copy('good'));
   assert.match(r.version, /^\d+\.\d+\.\d+$/);
   assert.equal(r.cache, 'used');
+  // --intercept's X.509 chunk has its own, tied to the chunk's content hash
+  const chunk = path.join(ROOT, 'dist', 'bundle', 'aivault-x509.cjs');
+  const chunkId = /^\/\/ aivault-bundle ([0-9a-f]+)$/.exec(fs.readFileSync(chunk, 'utf8').split('\n')[0]!)?.[1];
+  assert.ok(chunkId);
+  assert.equal(fs.readFileSync(`${chunk}.cache`).subarray(0, 100).toString('latin1').split('\n')[0], `aivault-code-cache ${chunkId}`);
 });
 
 test('a cache made for another bundle is never offered to V8; the CLI still runs', () => {
