@@ -38,7 +38,9 @@ function readCache(file, id) {
 function runFile(file, opts, loaded) {
   const Module = require('node:module');
   const vm = require('node:vm');
-  const source = fs.readFileSync(file, 'utf8');
+  // the build writes ASCII: a one-byte string, no UTF-8 decoding (anything else is decoded as usual)
+  const bytes = fs.readFileSync(file);
+  const source = require('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const id = bundleId(source);
   const cachedData = id !== undefined && !opts.noCache ? readCache(file, id) : undefined;
   const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
