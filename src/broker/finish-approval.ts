@@ -84,8 +84,11 @@ function withTarget(ctx: PipelineContext, r: Resolved, host: string, inj: Inject
   return injectAuth(r.cred, inj.fields, input, new Date(), ctx.oauth).then((out) => approved(r, inj, target, out));
 }
 
+function redactorWith(inj: Injection, extra: string[] | undefined): StreamRedactor {
+  return new StreamRedactor(extra && extra.length > 0 ? new RedactionSet([...inj.redaction.strings, ...extra]) : inj.redaction);
+}
+
 function approved(r: Resolved, inj: Injection, target: UpstreamTarget, out: Injected): Approved {
-  const redactorWith = (extra: string[] | undefined) => new StreamRedactor(extra && extra.length > 0 ? new RedactionSet([...inj.redaction.strings, ...extra]) : inj.redaction);
   const reauth = out.reauth;
   const a: Approved = {
     target,
@@ -93,7 +96,7 @@ function approved(r: Resolved, inj: Injection, target: UpstreamTarget, out: Inje
     path: out.query ? `${out.path}?${out.query}` : out.path,
     headers: out.headers,
     body: out.body,
-    redactor: redactorWith(out.extraRedact),
+    redactor: redactorWith(inj, out.extraRedact),
     capability: r.cap,
     bodyState: r.bodyState,
   };
@@ -101,7 +104,7 @@ function approved(r: Resolved, inj: Injection, target: UpstreamTarget, out: Inje
   if (reauth)
     a.reauth = async () => {
       const x = await reauth();
-      return { headers: x.headers, redactor: redactorWith(x.extraRedact) };
+      return { headers: x.headers, redactor: redactorWith(inj, x.extraRedact) };
     };
   return a;
 }

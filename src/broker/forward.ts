@@ -72,175 +72,7 @@ export function forward(upstream: Upstream, plan: ForwardPlan, res: ServerRespon
 
 function send(dispatcher: Dispatcher, plan: ForwardPlan, res: ServerResponse): Promise<ForwardResult> {
   return new Promise<ForwardResult>((resolve) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let done = false;
-    let status = 0;
-    let bytes = 0;
-    let decoder: Decoder | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let clientGone = false;
-    const redactor = plan.redactor;
-
-    const finish = (r: ForwardResult): void => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      res.removeListener('close', onClose);
-      res.removeListener('drain', onDrain);
-      resolve(r);
-    };
-    let retry = false;
-    const fail = (err: unknown): void => {
-      if (done) return;
-      if (retry && !clientGone) {
-        finish({ status: 401, bytes: 0, retry: true });
-        return;
-      }
-      const { code, message } = errorCodeOf(err, plan);
-      if (decoder) decoder.destroy();
-      if (clientGone) {
-        finish({ status: status || 499, bytes, code });
-        return;
-      }
-      if (!res.headersSent) {
-        sendError(res, code, message);
-        finish({ status: statusOf(code), bytes, code });
-      } else {
-        res.destroy();
-        finish({ status, bytes, code });
-      }
-    };
-    const abort = (reason: Error): void => {
-      if (controller && !controller.aborted) controller.abort(reason);
-      else fail(reason);
-    };
-    const onClose = (): void => {
-      if (done || res.writableFinished) return;
-      clientGone = true;
-      abort(new BrokerDenial('upstream_error', 'the caller went away'));
-    };
-    const onDrain = (): void => {
-      if (decoder) decoder.resume();
-      else controller?.resume();
-    };
-    res.on('close', onClose);
-    res.on('drain', onDrain);
-    if (plan.totalTimeoutMs !== undefined && plan.totalTimeoutMs > 0) {
-      timer = setTimeout(() => abort(new BrokerDenial('upstream_timeout', 'the upstream did not answer in time')), plan.totalTimeoutMs);
-      timer.unref();
-    }
-
-    // Writes made during one turn of the event loop go out in one writev (setImmediate uncork):
-    // far fewer syscalls for big bodies, at most one loop turn of extra latency for events.
-    let corked = false;
-    const uncork = (): void => {
-      if (!corked) return; // end() already flushed everything
-      corked = false;
-      res.uncork();
-    };
-    const emit = (out: Buffer): boolean => {
-      if (out.length === 0) return true;
-      bytes += out.length;
-      if (plan.progress) plan.progress.bytes = bytes;
-      if (plan.maxResponseBytes !== undefined && bytes > plan.maxResponseBytes) {
-        abort(new BrokerDenial('upstream_error', 'the upstream response exceeds the capability size limit'));
-        return true;
-      }
-      if (!corked) {
-        corked = true;
-        res.cork();
-        setImmediate(uncork);
-      }
-      res.write(out);
-      // backpressure: stop reading upstream once this much is waiting for the caller
-      return res.writableLength < WRITE_BUFFER_LIMIT;
-    };
-    let filter: { push(b: Buffer): Buffer; end(): Buffer } | undefined;
-    const feed = (chunk: Buffer): boolean => emit(redactor.push(filter ? filter.push(chunk) : chunk));
-    const end = (): void => {
-      if (filter) emit(redactor.push(filter.end()));
-      const rest = redactor.end();
-      if (rest.length) emit(rest);
-      if (done) return;
-      // still corked: the chunked terminator joins the head and body in one writev; end() uncorks fully
-      res.end();
-      corked = false;
-      finish({ status, bytes });
-    };
-
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (clientGone) c.abort(new BrokerDenial('upstream_error', 'the caller went away'));
-      },
-      onResponseStart(c, statusCode, headers, statusMessage) {
-        if (statusCode < 200) return; // 1xx informational: not relayed
-        status = statusCode;
-        if (statusCode === 401 && plan.retryOn401) {
-          retry = true;
-          c.abort(new BrokerDenial('upstream_error', 'retrying after 401'));
-          return;
-        }
-        if (plan.blockFields && plan.blockFields.length > 0) filter = responseFilter(String(headers['content-type'] ?? ''), plan.blockFields);
-        const enc = String(headers['content-encoding'] ?? '').trim().toLowerCase();
-        if (enc !== '' && enc !== 'identity') {
-          decoder = makeDecoder(enc);
-          if (!decoder) {
-            c.abort(new BrokerDenial('upstream_error', 'the upstream used a content encoding the broker cannot inspect'));
-            return;
-          }
-          const d = decoder;
-          d.on('data', (chunk: Buffer) => {
-            if (!feed(chunk)) d.pause();
-          });
-          d.on('end', end);
-          d.on('error', () => fail(new BrokerDenial('upstream_error', 'the upstream sent a corrupt compressed body')));
-          d.on('drain', () => controller?.resume());
-        }
-        const out = sanitizeResponseHeaders(headers as Record<string, string | string[]>, { decoded: decoder !== undefined });
-        // A header NAME can carry a secret too (an upstream reflecting it): such a header is
-        // dropped. Names arrive lower-cased, so the raw (as-sent) names are checked as well.
-        if (redactor.active) {
-          let leaky: Set<string> | undefined;
-          const raw = (c as { rawHeaders?: unknown }).rawHeaders;
-          if (Array.isArray(raw))
-            for (let i = 0; i < raw.length; i += 2) {
-              // a name shorter (in bytes, so also in characters) than every secret cannot hold one
-              if ((raw[i] as { length?: number }).length! < redactor.minLength) continue;
-              const n = String(raw[i]);
-              if (redactor.redactString(n) !== n) (leaky ??= new Set()).add(n.toLowerCase());
-            }
-          for (const k of Object.keys(out)) {
-            if (leaky?.has(k) || redactor.redactString(k) !== k) {
-              delete out[k];
-              continue;
-            }
-            const v = out[k]!;
-            out[k] = Array.isArray(v) ? v.map((s) => redactor.redactString(s)) : redactor.redactString(v);
-          }
-        }
-        const text = typeof statusMessage === 'string' && STATUS_TEXT.test(statusMessage) ? redactor.redactString(statusMessage) : undefined;
-        if (text) res.writeHead(statusCode, text, out);
-        else res.writeHead(statusCode, out);
-      },
-      onResponseData(c, chunk) {
-        if (done) return;
-        if (decoder) {
-          if (!decoder.write(chunk)) c.pause();
-          return;
-        }
-        if (!feed(chunk)) c.pause();
-      },
-      onResponseEnd() {
-        if (done) return;
-        if (decoder) decoder.end();
-        else end();
-      },
-      onResponseError(_c, err) {
-        fail(err);
-      },
-    };
-
+    const x = new Exchange(plan, res, resolve);
     try {
       dispatcher.dispatch(
         {
@@ -253,12 +85,231 @@ function send(dispatcher: Dispatcher, plan: ForwardPlan, res: ServerResponse): P
           bodyTimeout: plan.idleTimeoutMs,
           blocking: false,
         },
-        handler,
+        x,
       );
     } catch (e) {
-      fail(e);
+      x.fail(e);
     }
   });
+}
+
+const kExchange = Symbol('aivault.exchange');
+type Tagged = ServerResponse & { [kExchange]?: Exchange };
+
+/** res 'close' / 'drain' listeners: shared functions, the exchange sits on the response (no closures per request). */
+function onResClose(this: Tagged): void {
+  this[kExchange]?.onClose();
+}
+function onResDrain(this: Tagged): void {
+  this[kExchange]?.onDrain();
+}
+function uncorkLater(x: Exchange): void {
+  x.uncork();
+}
+function onTotalTimeout(x: Exchange): void {
+  x.abort(new BrokerDenial('upstream_timeout', 'the upstream did not answer in time'));
+}
+
+/**
+ * One forwarded request: the undici dispatch handler and the state of the answer being relayed.
+ * Methods, not closures: nothing but this object is allocated per request for the relay itself.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private done = false;
+  private status = 0;
+  private bytes = 0;
+  private decoder: Decoder | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private clientGone = false;
+  private retry = false;
+  private corked = false;
+  private filter: { push(b: Buffer): Buffer; end(): Buffer } | undefined;
+
+  constructor(
+    private readonly plan: ForwardPlan,
+    private readonly res: Tagged,
+    private readonly resolve: (r: ForwardResult) => void,
+  ) {
+    res[kExchange] = this;
+    res.on('close', onResClose);
+    res.on('drain', onResDrain);
+    if (plan.totalTimeoutMs !== undefined && plan.totalTimeoutMs > 0) {
+      this.timer = setTimeout(onTotalTimeout, plan.totalTimeoutMs, this);
+      this.timer.unref();
+    }
+  }
+
+  private finish(r: ForwardResult): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    const res = this.res;
+    if (res[kExchange] === this) res[kExchange] = undefined;
+    res.removeListener('close', onResClose);
+    res.removeListener('drain', onResDrain);
+    this.resolve(r);
+  }
+
+  fail(err: unknown): void {
+    if (this.done) return;
+    if (this.retry && !this.clientGone) {
+      this.finish({ status: 401, bytes: 0, retry: true });
+      return;
+    }
+    const { code, message } = errorCodeOf(err, this.plan);
+    if (this.decoder) this.decoder.destroy();
+    if (this.clientGone) {
+      this.finish({ status: this.status || 499, bytes: this.bytes, code });
+      return;
+    }
+    if (!this.res.headersSent) {
+      sendError(this.res, code, message);
+      this.finish({ status: statusOf(code), bytes: this.bytes, code });
+    } else {
+      this.res.destroy();
+      this.finish({ status: this.status, bytes: this.bytes, code });
+    }
+  }
+
+  abort(reason: Error): void {
+    const c = this.controller;
+    if (c && !c.aborted) c.abort(reason);
+    else this.fail(reason);
+  }
+
+  onClose(): void {
+    if (this.done || this.res.writableFinished) return;
+    this.clientGone = true;
+    this.abort(new BrokerDenial('upstream_error', 'the caller went away'));
+  }
+
+  onDrain(): void {
+    if (this.decoder) this.decoder.resume();
+    else this.controller?.resume();
+  }
+
+  // Writes made during one turn of the event loop go out in one writev (setImmediate uncork):
+  // far fewer syscalls for big bodies, at most one loop turn of extra latency for events.
+  uncork(): void {
+    if (!this.corked) return; // end() already flushed everything
+    this.corked = false;
+    this.res.uncork();
+  }
+
+  private emit(out: Buffer): boolean {
+    if (out.length === 0) return true;
+    const plan = this.plan;
+    this.bytes += out.length;
+    if (plan.progress) plan.progress.bytes = this.bytes;
+    if (plan.maxResponseBytes !== undefined && this.bytes > plan.maxResponseBytes) {
+      this.abort(new BrokerDenial('upstream_error', 'the upstream response exceeds the capability size limit'));
+      return true;
+    }
+    const res = this.res;
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      setImmediate(uncorkLater, this);
+    }
+    res.write(out);
+    // backpressure: stop reading upstream once this much is waiting for the caller
+    return res.writableLength < WRITE_BUFFER_LIMIT;
+  }
+
+  private feed(chunk: Buffer): boolean {
+    return this.emit(this.plan.redactor.push(this.filter ? this.filter.push(chunk) : chunk));
+  }
+
+  private end(): void {
+    const redactor = this.plan.redactor;
+    if (this.filter) this.emit(redactor.push(this.filter.end()));
+    const rest = redactor.end();
+    if (rest.length) this.emit(rest);
+    if (this.done) return;
+    // still corked: the chunked terminator joins the head and body in one writev; end() uncorks fully
+    this.res.end();
+    this.corked = false;
+    this.finish({ status: this.status, bytes: this.bytes });
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.clientGone) c.abort(new BrokerDenial('upstream_error', 'the caller went away'));
+  }
+
+  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 1xx informational: not relayed
+    const plan = this.plan;
+    const res = this.res;
+    const redactor = plan.redactor;
+    this.status = statusCode;
+    if (statusCode === 401 && plan.retryOn401) {
+      this.retry = true;
+      c.abort(new BrokerDenial('upstream_error', 'retrying after 401'));
+      return;
+    }
+    if (plan.blockFields && plan.blockFields.length > 0) this.filter = responseFilter(String(headers['content-type'] ?? ''), plan.blockFields);
+    const enc = String(headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (enc !== '' && enc !== 'identity') {
+      this.decoder = makeDecoder(enc);
+      if (!this.decoder) {
+        c.abort(new BrokerDenial('upstream_error', 'the upstream used a content encoding the broker cannot inspect'));
+        return;
+      }
+      const d = this.decoder;
+      d.on('data', (chunk: Buffer) => {
+        if (!this.feed(chunk)) d.pause();
+      });
+      d.on('end', () => this.end());
+      d.on('error', () => this.fail(new BrokerDenial('upstream_error', 'the upstream sent a corrupt compressed body')));
+      d.on('drain', () => this.controller?.resume());
+    }
+    const out = sanitizeResponseHeaders(headers as Record<string, string | string[]>, { decoded: this.decoder !== undefined });
+    // A header NAME can carry a secret too (an upstream reflecting it): such a header is
+    // dropped. Names arrive lower-cased, so the raw (as-sent) names are checked as well.
+    if (redactor.active) {
+      let leaky: Set<string> | undefined;
+      const raw = (c as { rawHeaders?: unknown }).rawHeaders;
+      if (Array.isArray(raw))
+        for (let i = 0; i < raw.length; i += 2) {
+          // a name shorter (in bytes, so also in characters) than every secret cannot hold one
+          if ((raw[i] as { length?: number }).length! < redactor.minLength) continue;
+          const n = String(raw[i]);
+          if (redactor.redactString(n) !== n) (leaky ??= new Set()).add(n.toLowerCase());
+        }
+      for (const k of Object.keys(out)) {
+        if (leaky?.has(k) || redactor.redactString(k) !== k) {
+          delete out[k];
+          continue;
+        }
+        const v = out[k]!;
+        out[k] = Array.isArray(v) ? v.map((s) => redactor.redactString(s)) : redactor.redactString(v);
+      }
+    }
+    const text = typeof statusMessage === 'string' && STATUS_TEXT.test(statusMessage) ? redactor.redactString(statusMessage) : undefined;
+    if (text) res.writeHead(statusCode, text, out);
+    else res.writeHead(statusCode, out);
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    if (this.decoder) {
+      if (!this.decoder.write(chunk)) c.pause();
+      return;
+    }
+    if (!this.feed(chunk)) c.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    if (this.decoder) this.decoder.end();
+    else this.end();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
 }
 
 function statusOf(code: BrokerErrorCode): number {

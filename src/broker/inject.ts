@@ -175,8 +175,9 @@ export function injectTemplateAuth(cred: Credential, fields: Record<string, stri
   const strategy = (spec as { strategy?: unknown }).strategy;
   if (strategy === 'oauth2' || strategy === 'aws-sigv4' || strategy === 'hmac' || strategy === 'mtls') return undefined;
   if (strategy === 'header' || strategy === 'basic' || strategy === 'multi-header') {
-    // headers only: rendered once per secret values (the fields object is cached with them)
-    const headers = { ...r.headers };
+    // headers only: rendered once per secret values (the fields object is cached with them). The
+    // bag is the broker's own (forwardableRequestHeaders built it for this request): set in place.
+    const headers = r.headers;
     for (const [k, v] of headerAuth(spec, fields)) {
       delete headers[k];
       headers[k] = v;

@@ -22,6 +22,8 @@ export class RedactionSet {
   readonly strings: string[];
   /** length of the shortest needle, in characters (a shorter string cannot hold any) */
   readonly minLength: number;
+  /** firstBytes as a lookup table (1 = some needle starts with this byte) */
+  readonly firstByteTable: Uint8Array;
 
   constructor(values: readonly string[]) {
     const uniq = [...new Set(values.filter((v) => typeof v === 'string' && v.length > 0))].sort((a, b) => a.length - b.length);
@@ -32,6 +34,8 @@ export class RedactionSet {
     this.needles = this.strings.map((v) => Buffer.from(v, 'utf8'));
     this.hold = this.needles.length === 0 ? 0 : this.needles[0]!.length - 1;
     this.firstBytes = new Set(this.needles.map((n) => n[0]!));
+    this.firstByteTable = new Uint8Array(256);
+    for (const b of this.firstBytes) this.firstByteTable[b] = 1;
     this.minLength = this.strings.length === 0 ? 0 : Math.min(...this.strings.map((v) => v.length));
   }
 }
@@ -39,7 +43,7 @@ export class RedactionSet {
 export class StreamRedactor {
   private readonly needles: Buffer[];
   private readonly hold: number;
-  private readonly firstBytes: Set<number>;
+  private readonly firstBytes: Uint8Array;
   private readonly strings: string[];
   /** see RedactionSet.minLength */
   readonly minLength: number;
@@ -49,7 +53,7 @@ export class StreamRedactor {
     const set = values instanceof RedactionSet ? values : new RedactionSet(values);
     this.needles = set.needles;
     this.hold = set.hold;
-    this.firstBytes = set.firstBytes;
+    this.firstBytes = set.firstByteTable;
     this.strings = set.strings;
     this.minLength = set.minLength;
   }
@@ -116,7 +120,7 @@ export class StreamRedactor {
   private heldFrom(data: Buffer, from: number): number {
     const start = Math.max(from, data.length - this.hold);
     for (let p = start; p < data.length; p++) {
-      if (!this.firstBytes.has(data[p]!)) continue;
+      if (this.firstBytes[data[p]!] !== 1) continue;
       const rest = data.length - p;
       for (const n of this.needles) {
         if (n.length > rest && data.compare(n, 0, rest, p, data.length) === 0) return p;

@@ -6,8 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { Catalog } from '../registry/types.js';
-import type { AuditSink } from '../audit/types.js';
+import type { AuditEvent, AuditSink } from '../audit/types.js';
 import type { BrokerErrorCode } from '../errors/codes.js';
 import { BROKER_ERROR_STATUS } from '../errors/codes.js';
 import { classifyAddress } from '../policy/address.js';
@@ -94,6 +95,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const { server, port, unixPeers } = listener;
   const scrub = (text: string): string => scrubText(text, (v) => tokens.knows(v), injections.known);
   const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const localPeers = new WeakMap<Socket, boolean>();
 
   /** Requests in flight: each one's "write my line now" (run at close, so none is lost). */
   const open = new Set<() => void>();
@@ -111,7 +113,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (decision === 'deny') s.denied++;
     }
     try {
-      opts.audit.append({
+      const line: AuditEvent = {
         event: 'request',
         runId,
         capability: rec.capability ?? null,
@@ -124,8 +126,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         code: code ?? null,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         bytes,
-        ...(extra ? { requestBytes: extra.requestBytes } : {}),
-      });
+      };
+      if (extra) line.requestBytes = extra.requestBytes;
+      opts.audit.append(line);
     } catch {
       // an audit sink failure must not take the request down; the sink reports its own errors
     }
@@ -204,7 +207,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     ctx,
     idleMs,
     scrub,
-    localPeer: (sock) => unixPeers.has(sock) || classifyAddress(sock.remoteAddress ?? '') === 'loopback',
+    localPeer: (sock) => {
+      // a connection's peer does not change: classified once per connection, not per request
+      let ok = localPeers.get(sock);
+      if (ok === undefined) localPeers.set(sock, (ok = unixPeers.has(sock) || classifyAddress(sock.remoteAddress ?? '') === 'loopback'));
+      return ok;
+    },
     auditFailed: () => opts.audit.failure !== undefined,
     audit: (rec, status, code, started, bytes) => audit(rec, status, code, started, bytes),
     serve: serveRequest,

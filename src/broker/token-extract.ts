@@ -135,17 +135,16 @@ export function findToken(
  */
 export function consumeTokenHeaders(headers: IncomingHttpHeaders, names: readonly string[], token: string): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = { ...headers };
-  const slots = new Set(names);
   for (const name of Object.keys(out)) {
     const v = out[name];
     if (typeof v === 'string') {
       // one value (nearly every header): dropped when it carries the token, else kept as it is
-      if (v.includes(token) || (slots.has(name) && headerCandidates(v).includes(token))) delete out[name];
+      if (v.includes(token) || (names.includes(name) && headerCandidates(v).includes(token))) delete out[name];
       continue;
     }
     const vs = headerValues(v);
     if (vs.length === 0) continue;
-    const kept = vs.filter((v) => !v.includes(token) && !(slots.has(name) && headerCandidates(v).includes(token)));
+    const kept = vs.filter((v) => !v.includes(token) && !(names.includes(name) && headerCandidates(v).includes(token)));
     if (kept.length === vs.length) continue;
     if (kept.length === 0) delete out[name];
     else out[name] = kept.length === 1 && name !== 'set-cookie' ? kept[0]! : kept.join(', ');

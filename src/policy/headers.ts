@@ -101,8 +101,9 @@ function connectionListed(headers: HeaderBag): ReadonlySet<string> {
     if (k.length !== 10 || k.toLowerCase() !== 'connection') continue;
     for (const s of values(headers[k])) {
       for (const t of s.split(',')) {
-        const name = t.trim();
-        if (name) (out ??= new Set()).add(name.toLowerCase());
+        const name = t.trim().toLowerCase();
+        // hop-by-hop names (keep-alive, the usual one) are stripped anyway: not worth a set
+        if (name && !HOP_BY_HOP.has(name)) (out ??= new Set()).add(name);
       }
     }
   }
@@ -111,25 +112,31 @@ function connectionListed(headers: HeaderBag): ReadonlySet<string> {
 
 const OK = { ok: true } as const;
 
+/** The names lower-cased (the list itself when it already is: auth slots always are). */
+function lowerList(names: readonly string[]): readonly string[] {
+  for (const n of names) if (n !== n.toLowerCase()) return names.map((h) => h.toLowerCase());
+  return names;
+}
+
 export function checkCallerHeaders(
   headers: HeaderBag,
   authSlots: { headers: string[] },
 ): { ok: true } | { ok: false; code: 'auth_header_rejected'; header: string } {
-  const slots = new Set(authSlots.headers.map((h) => h.toLowerCase()));
+  const slots = lowerList(authSlots.headers);
   for (const k of Object.keys(headers)) {
     if (headers[k] === undefined) continue;
     const name = k.toLowerCase();
-    if (AUTH_CLASS_HEADERS.has(name) || slots.has(name)) return { ok: false, code: 'auth_header_rejected', header: name };
+    if (AUTH_CLASS_HEADERS.has(name) || slots.includes(name)) return { ok: false, code: 'auth_header_rejected', header: name };
   }
   return OK;
 }
 
-function isStrippedRequestHeader(name: string, extra: ReadonlySet<string>, conn: ReadonlySet<string>): boolean {
+function isStrippedRequestHeader(name: string, extra: readonly string[], conn: ReadonlySet<string>): boolean {
   return (
     HOP_BY_HOP.has(name) ||
     RESERVED_REQUEST_HEADERS.has(name) ||
     AUTH_CLASS_HEADERS.has(name) ||
-    extra.has(name) ||
+    extra.includes(name) ||
     conn.has(name) ||
     name.startsWith('x-forwarded-') ||
     name.startsWith('x-aivault-') ||
@@ -144,7 +151,7 @@ function isStrippedRequestHeader(name: string, extra: ReadonlySet<string>, conn:
  * header are joined with ', '. Always sets `accept-encoding: identity`.
  */
 export function forwardableRequestHeaders(headers: HeaderBag, extraStrip: string[] = []): Record<string, string> {
-  const extra = extraStrip.length === 0 ? NO_NAMES : new Set(extraStrip.map((h) => h.toLowerCase()));
+  const extra = lowerList(extraStrip);
   const conn = connectionListed(headers);
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const k of Object.keys(headers)) {
