@@ -21,7 +21,7 @@ import { slotsOf } from './credential-resolve.js';
 import { RoutePlans, type GrantPlan } from './route-plans.js';
 import { passthroughBody } from './request-body.js';
 import { auditPath, findTokenFor, refuseMethodOverride } from './request-checks.js';
-import { finish } from './finish-approval.js';
+import { finish, type Resolved } from './finish-approval.js';
 import type { Approved, PipelineContext, RequestRecord } from './pipeline-types.js';
 
 export { InjectionCache, type Injection } from './injections.js';
@@ -53,7 +53,7 @@ export function approvePassthrough(ctx: PipelineContext, req: IncomingMessage, r
   if (slot) rec.path = auditPath(slot.masked);
 
   // 1. token
-  const found = findTokenFor(ctx, req.headers, plan.tokenHeaders, rawQuery, slots.queryParams, rec, slot ? [slot.value] : []);
+  const found = findTokenFor(ctx, req.headers, plan.tokenHeaders, rawQuery, slots.queryParams, rec, slot ? [slot.value] : NO_VALUES);
   if (slot) {
     // like an auth-class header: the key slot holds the run token (consumed) or is refused
     if (slot.value !== found.token) throw deny('auth_header_rejected', "the path's key slot may only hold the run token");
@@ -68,16 +68,13 @@ export function approvePassthrough(ctx: PipelineContext, req: IncomingMessage, r
     const n = normalizePath(rest);
     throw deny('capability_not_granted', `the run token grants no capability of provider '${provider}'${n.ok ? allowHint(ctx.catalog, provider, req.method ?? 'GET', n.path, grants.granted) : ''}`);
   }
-  return approveRoute(ctx, req, rec, {
-    found,
-    grants,
-    rest,
-    tokenHeaders: plan.tokenHeaders,
-    tokenParams: slots.queryParams,
-    provider,
-    ...(plan.apiRoot !== undefined ? { apiRoot: plan.apiRoot, providerCaps: plan.providerCaps! } : {}),
-    ...(namedCred ? { namedCred: namedCred.id } : {}),
-  });
+  const route: Route = { found, grants, rest, tokenHeaders: plan.tokenHeaders, tokenParams: slots.queryParams, provider };
+  if (plan.apiRoot !== undefined) {
+    route.apiRoot = plan.apiRoot;
+    route.providerCaps = plan.providerCaps!;
+  }
+  if (namedCred) route.namedCred = namedCred.id;
+  return approveRoute(ctx, req, rec, route);
 }
 
 /**
@@ -111,6 +108,8 @@ export async function approveIntercepted(
   const params = [...new Set(granted.flatMap((c) => slotsOf(undefined, ctx.catalog.getProvider(c.provider)).queryParams))];
   return approveRoute(ctx, req, rec, { found, grants, rest: url, tokenHeaders: Object.keys(req.headers), tokenParams: params, provider: granted[0]!.provider, host: conn.host });
 }
+
+const NO_VALUES: string[] = [];
 
 function plansOf(ctx: PipelineContext): RoutePlans {
   return (ctx.plans ??= new RoutePlans(ctx.catalog));
@@ -176,17 +175,7 @@ function approveRoute(ctx: PipelineContext, req: IncomingMessage, rec: RequestRe
   const bodyState = { tooLarge: false };
   const body = passthroughBody(req, maxBody, bodyState);
 
-  return finish(ctx, rec, {
-    cap,
-    cred,
-    method: method.toUpperCase(),
-    path: n.path,
-    query,
-    headers,
-    body,
-    bodyState,
-    credSlots,
-    hosts: cp.hosts,
-    ...(r.host !== undefined ? { host: r.host } : {}),
-  });
+  const resolved: Resolved = { cap, cred, method: method.toUpperCase(), path: n.path, query, headers, body, bodyState, credSlots, hosts: cp.hosts };
+  if (r.host !== undefined) resolved.host = r.host;
+  return finish(ctx, rec, resolved);
 }

@@ -13,6 +13,8 @@ import { REDACTED } from './redactor.js';
 
 const RUN = /[A-Za-z0-9_-]{43,}/g;
 export const TOKEN_MASK = '[token]';
+/** A character encodeURIComponent changes (everything but A-Z a-z 0-9 - _ . ! ~ * ' ( )). */
+const NEEDS_ENCODING = /[^A-Za-z0-9\-_.!~*'()]/;
 
 function maskTokens(text: string, isToken: (v: string) => boolean): string {
   return text.replace(RUN, (run) => {
@@ -42,8 +44,9 @@ export function scrubText(text: string, isToken: (v: string) => boolean, secrets
   for (const s of secrets) {
     if (s.length < 4) continue;
     if (out.includes(s)) out = out.split(s).join(REDACTED);
+    if (!NEEDS_ENCODING.test(s)) continue; // encodeURIComponent(s) === s
     const enc = encodeURIComponent(s);
-    if (enc !== s && out.includes(enc)) out = out.split(enc).join(REDACTED);
+    if (out.includes(enc)) out = out.split(enc).join(REDACTED);
   }
   return out;
 }

@@ -35,6 +35,9 @@ export type OverrideVerdict =
 
 /** True when a header name is one of the override headers in any case or `_`/`-` spelling. */
 export function isOverrideHeader(name: string): boolean {
+  // every override name starts with 'x': any other printable ASCII first character (no space to trim) is not one
+  const c = name.charCodeAt(0);
+  if (c !== 0x78 && c !== 0x58 && c > 0x20 && c < 0x80) return false;
   const k = name.trim().toLowerCase().replace(/_/g, '-');
   return OVERRIDE_HEADERS.includes(k);
 }
@@ -74,7 +77,8 @@ export function checkMethodOverride(
     }
     return undefined;
   };
-  for (const [name, v] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const v = headers[name];
     if (v === undefined || !isOverrideHeader(name)) continue;
     const source = name.toLowerCase().replace(/_/g, '-');
     for (const one of Array.isArray(v) ? v : [v]) {
@@ -82,6 +86,7 @@ export function checkMethodOverride(
       if (r) return r;
     }
   }
+  if (query === '') return { ok: true, methods };
   for (const p of parseQuery(query)) {
     // a name that does not decode could be `_method` in disguise: refused (fail closed)
     if (p.name === undefined && p.rawName.toLowerCase().includes('method'))
