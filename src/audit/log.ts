@@ -69,6 +69,7 @@ export interface AuditLogStats {
 export interface AuditLog extends AuditSink {
   /** Synchronous flush for last-chance paths (process 'exit' handlers). Throws AivaultError('vault_io'). */
   flushSync(): void;
+  writeSync(): void;
   /** Lines appended but not yet written. */
   readonly pending: number;
   readonly disabled: boolean;
@@ -275,6 +276,11 @@ export function openAuditLog(opts: { dir: string; disabled?: boolean; groupCommi
       fail(ioError(e, ''));
       return;
     }
+    committed(fds);
+  };
+
+  /** A group is in the file: its fsync joins the next round (policy 'group'). */
+  const committed = (fds: Array<{ file: string; fd: number }>): void => {
     stats.groups++;
     const seq = ++writtenSeq;
     if (syncGroups) {
@@ -344,6 +350,14 @@ export function openAuditLog(opts: { dir: string; disabled?: boolean; groupCommi
       const p = new Promise<void>((resolve, reject) => waiters.push({ seq: target, resolve, reject }));
       kickSync();
       return p;
+    },
+    writeSync(): void {
+      if (disabled) return;
+      if (failure) throw new AivaultError('vault_io', failure.message);
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (queue.length === 0 && carry.length === 0) return;
+      committed(writeChunks(takeChunks())); // throws AivaultError, keeps the rest in carry
     },
     flushSync(): void {
       if (disabled) return;

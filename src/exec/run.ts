@@ -216,10 +216,12 @@ export async function runExec(opts: ExecOptions, ctx: ExecContext, deps: ExecDep
       });
     }
     state.audit.append({ event: 'run.started', runId, command: path.basename(argv0), capabilities: caps.map((c) => c.id), sandbox: opts.sandbox?.net ?? 'off' });
-    // Fail closed: run.started is on disk (fsynced, ~0.3 ms) before the child exists, so a run is
-    // never unaudited and even a SIGKILLed launcher leaves a trace.
+    // Fail closed: run.started is in the log file (write(2): even a SIGKILLed launcher leaves that
+    // trace) before the child exists; its fdatasync runs on the thread pool while the command boots
+    // (README "Start-up"), and if it fails the log fails closed like any mid-run failure.
     try {
-      if (state.audit.flushSync) state.audit.flushSync();
+      if (state.audit.writeSync) state.audit.writeSync();
+      else if (state.audit.flushSync) state.audit.flushSync();
       else await state.audit.flush();
     } catch (e) {
       const why = isAivaultError(e) ? e.message : 'cannot write the audit log';

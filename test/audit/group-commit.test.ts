@@ -226,3 +226,41 @@ test('lines land in the file of their UTC day (rollover inside one group)', (t) 
   assert.deepEqual(fs.readdirSync(path.join(dir, 'audit')).sort(), ['2030-01-01.jsonl', '2030-01-02.jsonl']);
   assert.equal(fs.readFileSync(path.join(dir, 'audit', '2030-01-01.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
+
+test('writeSync: the lines are in the file when it returns, their fsync follows off the main thread; a failed write throws and keeps them', async (t) => {
+  const dir = tmp();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const c = countingIo();
+  const log = openAuditLog({ dir, io: c.io, groupCommit: { intervalMs: 60_000, maxLines: 1000 } });
+  log.append({ event: 'run.started', runId: 'r1' });
+  log.writeSync();
+  assert.deepEqual(lines(dir).map((e) => e.event), ['run.started'], 'written before writeSync returned');
+  assert.equal(c.syncs, 1, 'its fdatasync was started');
+  assert.equal(log.stats.fsyncs, 0, 'and not waited for');
+  const t0 = Date.now();
+  while (log.stats.fsyncs < 1 && Date.now() - t0 < 2000) await sleep(5);
+  assert.equal(log.stats.fsyncs, 1);
+  c.failWrites = true;
+  log.append({ event: 'run.started', runId: 'r2' });
+  assert.throws(() => log.writeSync(), (e: unknown) => e instanceof AivaultError && /ENOSPC|no space/.test(e.message));
+  c.failWrites = false;
+  log.flushSync();
+  assert.deepEqual(lines(dir).map((e) => e.runId), ['r1', 'r2'], 'the line that failed is written by the next attempt');
+});
+
+test('writeSync: a failed fsync after it fails the log closed (the broker then refuses requests)', async (t) => {
+  const dir = tmp();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const c = countingIo();
+  c.failSync = true;
+  const log = openAuditLog({ dir, io: c.io, groupCommit: { intervalMs: 60_000, maxLines: 1000 } });
+  const failures: Error[] = [];
+  log.onFailure((e) => failures.push(e));
+  log.append({ event: 'run.started', runId: 'r' });
+  log.writeSync();
+  const t0 = Date.now();
+  while (!log.failure && Date.now() - t0 < 2000) await sleep(5);
+  assert.equal(failures.length, 1);
+  assert.match(log.failure!.message, /EIO/);
+  assert.throws(() => log.writeSync(), (e: unknown) => e instanceof AivaultError);
+});
