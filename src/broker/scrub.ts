@@ -17,6 +17,7 @@ export const TOKEN_MASK = '[token]';
 const NEEDS_ENCODING = /[^A-Za-z0-9\-_.!~*'()]/;
 
 function maskTokens(text: string, isToken: (v: string) => boolean): string {
+  if (text.length < 43) return text; // no room for a token (most paths): no regex pass
   return text.replace(RUN, (run) => {
     let out = '';
     let i = 0;

@@ -10,6 +10,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseQuery } from '../policy/query.js';
+import { setOwn } from '../policy/headers.js';
 import { deny } from './errors.js';
 import type { TokenEntry, TokenTable } from './tokens.js';
 
@@ -134,20 +135,23 @@ export function findToken(
  * put it; it never travels upstream. Returns a new header bag.
  */
 export function consumeTokenHeaders(headers: IncomingHttpHeaders, names: readonly string[], token: string): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = { ...headers };
-  for (const name of Object.keys(out)) {
-    const v = out[name];
+  // built key by key (no copy-then-delete: a deleted key turns the object into a slow dictionary)
+  const out: IncomingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    const v = headers[name];
     if (typeof v === 'string') {
       // one value (nearly every header): dropped when it carries the token, else kept as it is
-      if (v.includes(token) || (names.includes(name) && headerCandidates(v).includes(token))) delete out[name];
+      if (!(v.includes(token) || (names.includes(name) && headerCandidates(v).includes(token)))) setOwn(out, name, v);
       continue;
     }
     const vs = headerValues(v);
-    if (vs.length === 0) continue;
+    if (vs.length === 0) {
+      setOwn(out, name, v);
+      continue;
+    }
     const kept = vs.filter((v) => !v.includes(token) && !(names.includes(name) && headerCandidates(v).includes(token)));
-    if (kept.length === vs.length) continue;
-    if (kept.length === 0) delete out[name];
-    else out[name] = kept.length === 1 && name !== 'set-cookie' ? kept[0]! : kept.join(', ');
+    if (kept.length === vs.length) setOwn(out, name, v);
+    else if (kept.length > 0) setOwn(out, name, kept.length === 1 && name !== 'set-cookie' ? kept[0]! : kept.join(', '));
   }
   return out;
 }

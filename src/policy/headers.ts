@@ -94,13 +94,19 @@ function values(v: string | string[] | undefined): string[] {
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
+/** obj[key] = value as an own data property, also for '__proto__' (which would set the prototype). */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** Header names listed in Connection (those are hop-by-hop for this message). */
 function connectionListed(headers: HeaderBag): ReadonlySet<string> {
   let out: Set<string> | undefined;
   for (const k of Object.keys(headers)) {
     if (k.length !== 10 || k.toLowerCase() !== 'connection') continue;
     for (const s of values(headers[k])) {
-      for (const t of s.split(',')) {
+      for (const t of s.includes(',') ? s.split(',') : [s]) {
         const name = t.trim().toLowerCase();
         // hop-by-hop names (keep-alive, the usual one) are stripped anyway: not worth a set
         if (name && !HOP_BY_HOP.has(name)) (out ??= new Set()).add(name);
@@ -153,7 +159,9 @@ function isStrippedRequestHeader(name: string, extra: readonly string[], conn: R
 export function forwardableRequestHeaders(headers: HeaderBag, extraStrip: string[] = []): Record<string, string> {
   const extra = lowerList(extraStrip);
   const conn = connectionListed(headers);
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  // a plain object (a null-prototype one is a slow dictionary): own-property checks, and
+  // '__proto__' defined as data, like the spread copy this used to return
+  const out: Record<string, string> = {};
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (v === undefined) continue;
@@ -171,10 +179,10 @@ export function forwardableRequestHeaders(headers: HeaderBag, extraStrip: string
       joined = values(v).join(', ');
     }
     if (isStrippedRequestHeader(name, extra, conn)) continue;
-    out[name] = out[name] === undefined ? joined : out[name] + ', ' + joined;
+    setOwn(out, name, Object.hasOwn(out, name) ? out[name] + ', ' + joined : joined);
   }
   out['accept-encoding'] = 'identity';
-  return { ...out };
+  return out;
 }
 
 /**
