@@ -1,13 +1,16 @@
 /**
- * Run tokens (SPEC §5, §6): 256-bit random, base64url, opaque. The broker keeps only the SHA-256
- * digest of each token; a presented value is hashed and looked up, so comparison never depends on
- * how many characters of a real token the caller guessed right.
+ * Run tokens (SPEC §5, §6): 256-bit random, base64url, opaque. The broker keeps its tokens in a
+ * Map keyed by the token (issue 12: no hashing per request). A presented value is looked up there:
+ * V8 hashes the string with a per-process random seed and compares contents only on a full hash
+ * match, so the time taken does not depend on how many characters of a real token the caller
+ * guessed right; a hit is then confirmed with crypto.timingSafeEqual. The table holds nothing the
+ * launcher does not already hold (it minted the token and handed it to the child's environment).
  *
  * Decision: a token whose run was revoked, or whose TTL passed, answers `token_expired` (the
- * token existed and is dead); a value that never was a token answers `token_invalid`. Dead token
- * digests are remembered (a few bytes each) so the distinction holds after revocation.
+ * token existed and is dead); a value that never was a token answers `token_invalid`. Dead tokens
+ * stay in the table (a few bytes each) so the distinction holds after revocation.
  */
-import crypto, { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface TokenGrant {
   runId: string;
@@ -27,26 +30,28 @@ export interface TokenEntry {
   revoked: boolean;
 }
 
+/** A table slot: the entry (handed to the pipeline) and, apart from it, the token's bytes for the
+ *  constant-time confirmation of a Map hit (so no entry ever carries the token). */
+interface Slot {
+  readonly entry: TokenEntry;
+  readonly bytes: Buffer;
+}
+
 export type TokenLookup =
   | { ok: true; entry: TokenEntry }
   | { ok: false; code: 'token_invalid' | 'token_expired'; runId?: string };
-
-/** One-shot SHA-256 (crypto.hash: no Hash object per call, ~2× faster than createHash). */
-function digest(token: string): string {
-  return crypto.hash('sha256', token, 'base64url');
-}
 
 /** Shape check first: values that cannot be a token never reach the hash table. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export class TokenTable {
-  private readonly byDigest = new Map<string, TokenEntry>();
+  private readonly byToken = new Map<string, Slot>();
 
   mint(grant: TokenGrant): string {
     const token = randomBytes(32).toString('base64url');
     const ttl = grant.ttlMs;
     const expiresAt = ttl !== undefined && ttl > 0 ? Date.now() + ttl : Number.POSITIVE_INFINITY;
-    this.byDigest.set(digest(token), { grant: { ...grant, capabilities: [...grant.capabilities] }, expiresAt, revoked: false });
+    this.byToken.set(token, { entry: { grant: { ...grant, capabilities: [...grant.capabilities] }, expiresAt, revoked: false }, bytes: Buffer.from(token, 'latin1') });
     return token;
   }
 
@@ -55,12 +60,17 @@ export class TokenTable {
     return TOKEN_SHAPE.test(value);
   }
 
+  private find(value: string): TokenEntry | undefined {
+    if (!TOKEN_SHAPE.test(value)) return undefined;
+    const slot = this.byToken.get(value);
+    return slot !== undefined && timingSafeEqual(Buffer.from(value, 'latin1'), slot.bytes) ? slot.entry : undefined;
+  }
+
   lookup(value: string): TokenLookup {
-    if (!TOKEN_SHAPE.test(value)) return { ok: false, code: 'token_invalid' };
-    const entry = this.byDigest.get(digest(value));
+    const entry = this.find(value);
     if (!entry) return { ok: false, code: 'token_invalid' };
     if (entry.revoked) return { ok: false, code: 'token_expired', runId: entry.grant.runId };
-    if (Date.now() >= entry.expiresAt) {
+    if (entry.expiresAt !== Number.POSITIVE_INFINITY && Date.now() >= entry.expiresAt) {
       entry.revoked = true;
       return { ok: false, code: 'token_expired', runId: entry.grant.runId };
     }
@@ -69,14 +79,14 @@ export class TokenTable {
 
   /** True when `value` is a token this table minted, live or dead (for scrubbing logs). */
   knows(value: string): boolean {
-    return TOKEN_SHAPE.test(value) && this.byDigest.has(digest(value));
+    return this.find(value) !== undefined;
   }
 
   revokeRun(runId: string): void {
-    for (const e of this.byDigest.values()) if (e.grant.runId === runId) e.revoked = true;
+    for (const { entry } of this.byToken.values()) if (entry.grant.runId === runId) entry.revoked = true;
   }
 
   revokeAll(): void {
-    for (const e of this.byDigest.values()) e.revoked = true;
+    for (const { entry } of this.byToken.values()) entry.revoked = true;
   }
 }
