@@ -103,8 +103,15 @@ function onResClose(this: Tagged): void {
 function onResDrain(this: Tagged): void {
   this[kExchange]?.onDrain();
 }
+/** Exchanges corked during this turn of the event loop: one setImmediate uncorks them all. */
+let corkedNow: Exchange[] = [];
+function uncorkAll(): void {
+  const list = corkedNow;
+  corkedNow = [];
+  for (const x of list) x.uncork();
+}
 function uncorkLater(x: Exchange): void {
-  x.uncork();
+  if (corkedNow.push(x) === 1) setImmediate(uncorkAll);
 }
 function onTotalTimeout(x: Exchange): void {
   x.abort(new BrokerDenial('upstream_timeout', 'the upstream did not answer in time'));
@@ -210,7 +217,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.corked) {
       this.corked = true;
       res.cork();
-      setImmediate(uncorkLater, this);
+      uncorkLater(this);
     }
     res.write(out);
     // backpressure: stop reading upstream once this much is waiting for the caller

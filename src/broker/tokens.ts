@@ -43,6 +43,8 @@ export type TokenLookup =
 
 /** Shape check first: values that cannot be a token never reach the hash table. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+/** The presented value's bytes for the confirmation (synchronous use only: one buffer will do). */
+const SCRATCH = Buffer.alloc(43);
 
 export class TokenTable {
   private readonly byToken = new Map<string, Slot>();
@@ -63,7 +65,9 @@ export class TokenTable {
   private find(value: string): TokenEntry | undefined {
     if (!TOKEN_SHAPE.test(value)) return undefined;
     const slot = this.byToken.get(value);
-    return slot !== undefined && timingSafeEqual(Buffer.from(value, 'latin1'), slot.bytes) ? slot.entry : undefined;
+    if (slot === undefined) return undefined;
+    SCRATCH.write(value, 0, 'latin1'); // shape-checked: exactly 43 ASCII characters
+    return timingSafeEqual(SCRATCH, slot.bytes) ? slot.entry : undefined;
   }
 
   lookup(value: string): TokenLookup {
