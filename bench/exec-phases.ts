@@ -24,7 +24,7 @@ const MARKS: Array<[string, string, 'before' | 'after']> = [
   ['audit log opened', 'state.audit = deps.openAudit(ctx.env);', 'after'],
   ['ports bound', 'listener = await openBrokerListener({ unixSocket });', 'after'],
   ['token minted', 'token = tokens.mint(mint);', 'after'],
-  ['run.started on disk', 'state.started = true;', 'after'],
+  ['run.started written', 'state.started = true;', 'after'],
   ['command spawned', 'const ended = sup.start();', 'after'],
   ['watchdog spawned', 'const watchdog = ownGroup && sup.pid !== void 0 ? startWatchdog(sup.pid) : void 0;', 'after'],
   ['broker attached', 'state.broker = b;', 'after'],
