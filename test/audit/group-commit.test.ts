@@ -164,21 +164,35 @@ test('after a failure the kept backlog is bounded; dropped lines are counted and
   assert.equal(lines(dir).length, 1000 - log.stats.dropped, 'what was kept is written');
 });
 
-test('a failed fdatasync fails the log closed as well', async (t) => {
-  const dir = tmp();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const c = countingIo();
-  c.failSync = true;
-  const log = openAuditLog({ dir, io: c.io, groupCommit: { intervalMs: 10, maxLines: 2 } });
-  const failures: Error[] = [];
-  log.onFailure((e) => failures.push(e));
-  log.append({ event: 'a' });
-  log.append({ event: 'b' });
-  const t0 = Date.now();
-  while (!log.failure && Date.now() - t0 < 2000) await sleep(5);
-  assert.equal(failures.length, 1);
-  assert.match(log.failure!.message, /EIO/);
-});
+// A failed fdatasync fails the log closed, whether it followed a group commit or writeSync (the
+// launcher's run.started): onFailure once, `failure` set, and writeSync refuses from then on.
+const SYNC_TRIGGERS: Array<[string, (log: ReturnType<typeof openAuditLog>) => void]> = [
+  ['a failed fdatasync of a group fails the log closed as well', (log) => {
+    log.append({ event: 'a' });
+    log.append({ event: 'b' });
+  }],
+  ['writeSync: a failed fsync after it fails the log closed (the broker then refuses requests)', (log) => {
+    log.append({ event: 'run.started', runId: 'r' });
+    log.writeSync();
+  }],
+];
+for (const [name, trigger] of SYNC_TRIGGERS) {
+  test(name, async (t) => {
+    const dir = tmp();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const c = countingIo();
+    c.failSync = true;
+    const log = openAuditLog({ dir, io: c.io, groupCommit: { intervalMs: 10, maxLines: 2 } });
+    const failures: Error[] = [];
+    log.onFailure((e) => failures.push(e));
+    trigger(log);
+    const t0 = Date.now();
+    while (!log.failure && Date.now() - t0 < 2000) await sleep(5);
+    assert.equal(failures.length, 1);
+    assert.match(log.failure!.message, /EIO/);
+    assert.throws(() => log.writeSync(), (e: unknown) => e instanceof AivaultError);
+  });
+}
 
 test('a short write is continued, not duplicated', (t) => {
   const dir = tmp();
@@ -246,21 +260,4 @@ test('writeSync: the lines are in the file when it returns, their fsync follows 
   c.failWrites = false;
   log.flushSync();
   assert.deepEqual(lines(dir).map((e) => e.runId), ['r1', 'r2'], 'the line that failed is written by the next attempt');
-});
-
-test('writeSync: a failed fsync after it fails the log closed (the broker then refuses requests)', async (t) => {
-  const dir = tmp();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const c = countingIo();
-  c.failSync = true;
-  const log = openAuditLog({ dir, io: c.io, groupCommit: { intervalMs: 60_000, maxLines: 1000 } });
-  const failures: Error[] = [];
-  log.onFailure((e) => failures.push(e));
-  log.append({ event: 'run.started', runId: 'r' });
-  log.writeSync();
-  const t0 = Date.now();
-  while (!log.failure && Date.now() - t0 < 2000) await sleep(5);
-  assert.equal(failures.length, 1);
-  assert.match(log.failure!.message, /EIO/);
-  assert.throws(() => log.writeSync(), (e: unknown) => e instanceof AivaultError);
 });
