@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const launcher = require('../bin/load-bundle.cjs');
@@ -30,17 +31,26 @@ if (process.argv[2] === '--train' || process.argv[2] === '--train-intercept') {
     }
   });
 } else {
-  for (const f of fs.readdirSync(path.dirname(launcher.BUNDLE))) if (f.endsWith('.cache')) fs.rmSync(path.join(path.dirname(launcher.BUNDLE), f), { force: true });
+  try {
+    makeCaches();
+  } catch (e) {
+    process.stderr.write(`code cache: not made (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); the CLI compiles at each start\n`);
+  }
+}
+
+function makeCaches() {
+  const bundleDir = path.dirname(launcher.BUNDLE);
+  for (const f of fs.readdirSync(bundleDir)) if (f.endsWith('.cache')) fs.rmSync(path.join(bundleDir, f), { force: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-code-cache-'));
   try {
     const env = { PATH: process.env.PATH ?? '', HOME: dir, AIVAULT_DIR: path.join(dir, 'vault') };
-    const put = spawnSync(process.execPath, [new URL('../bin/aivault.js', import.meta.url).pathname, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {
+    const put = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/aivault.js', import.meta.url)), 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {
       env,
       input: 'sk-code-cache-training-not-a-key',
       encoding: 'utf8',
     });
     for (const mode of ['--train', '--train-intercept']) {
-      const train = put.status === 0 ? spawnSync(process.execPath, [new URL(import.meta.url).pathname, mode], { env, encoding: 'utf8' }) : put;
+      const train = put.status === 0 ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), mode], { env, encoding: 'utf8' }) : put;
       if (train.status !== 0) {
         process.stderr.write(`code cache (${mode}): not made (${(train.stderr || '').trim().split('\n')[0] || `exit ${train.status}`}); the CLI compiles at each start\n`);
       }
