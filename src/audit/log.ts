@@ -17,13 +17,14 @@
  * cannot write them. flush()/flushSync() write and fsync everything queued, in order.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AivaultError } from '../errors/aivault-error.js';
 import { formatAuditLine } from './format.js';
+import { auditFileFor } from './location.js';
 import type { AuditEvent, AuditSink } from './types.js';
 
 export { formatAuditLine, sanitizeAuditValue } from './format.js';
+export { auditDirFromEnv, auditFileFor, diskLogsDisabled } from './location.js';
 
 /** The file operations the writer uses; replaceable in tests to simulate a failing disk. */
 export interface AuditIo {
@@ -76,24 +77,6 @@ export interface AuditLog extends AuditSink {
   readonly failure: AivaultError | undefined;
   onFailure(cb: (err: Error) => void): void;
   readonly stats: Readonly<AuditLogStats>;
-}
-
-/** The vault root per SPEC §2: $AIVAULT_DIR, else ~/.aivault/vault. */
-export function auditDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.AIVAULT_DIR;
-  if (dir !== undefined && dir !== '') return path.resolve(dir);
-  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : os.homedir();
-  return path.join(home, '.aivault', 'vault');
-}
-
-/** True when AIVAULT_DISABLE_DISK_LOGS asks for no disk logging ('1' or 'true'). */
-export function diskLogsDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.AIVAULT_DISABLE_DISK_LOGS;
-  return v === '1' || v?.toLowerCase() === 'true';
-}
-
-export function auditFileFor(dir: string, ts: string): string {
-  return path.join(dir, 'audit', `${ts.slice(0, 10)}.jsonl`);
 }
 
 interface Chunk {
