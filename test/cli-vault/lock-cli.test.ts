@@ -10,23 +10,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, runCli, tempVaultDir } from '../helpers/cli.js';
+import { vaultSnapshot } from '../helpers/vault-files.js';
 import { withLock } from '../../src/vault/lock.js';
 
 const WAIT_MS = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  (function walk(d: string) {
-    for (const n of fs.readdirSync(d)) {
-      const p = path.join(d, n);
-      if (fs.statSync(p).isDirectory()) {
-        if (n !== 'audit') walk(p);
-      } else if (n !== '.lock') out[path.relative(dir, p)] = fs.readFileSync(p, 'latin1');
-    }
-  })(dir);
-  return out;
-}
 
 const CRED = ['credential', 'create', 'acme-main', '--provider', 'acme', '--secret', 'ACME_KEY', '--host', 'api.acme.com', '--auth', 'header', '--header-name', 'x-acme-key', '--value-template', '{{secret}}'];
 const CAP = ['capability', 'create', 'acme/widgets', '--provider', 'acme', '--host', 'api.acme.com', '--method', 'GET', '--path-prefix', '/v1/widgets'];
@@ -63,7 +51,7 @@ for (const c of CASES) {
         return new Promise<void>((r) => (release = r));
       });
       await held;
-      const before = snapshot(dir);
+      const before = vaultSnapshot(dir);
       const args = c.args.map((a) => a.replace('{{DIR}}', dir));
       const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
@@ -74,12 +62,12 @@ for (const c of CASES) {
       const done = new Promise<void>((r) => child.on('close', (code) => ((exit = code), r())));
       await sleep(WAIT_MS);
       assert.equal(exit, undefined, `aivault ${c.name} did not wait for the lock (exit ${exit}: ${stderr})`);
-      assert.deepEqual(snapshot(dir), before, `aivault ${c.name} wrote while the lock was held`);
+      assert.deepEqual(vaultSnapshot(dir), before, `aivault ${c.name} wrote while the lock was held`);
       release();
       await holder;
       await done;
       assert.equal(exit, 0, stderr);
-      assert.notDeepEqual(snapshot(dir), before, 'the write happened once the lock was released');
+      assert.notDeepEqual(vaultSnapshot(dir), before, 'the write happened once the lock was released');
       await c.check(env, dir);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -7,35 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
-import { startFakeProvider, type FakeProvider, type RecordedRequest } from '../helpers/fake-provider.js';
+import { openaiChatReply, startFakeProvider, type FakeProvider, type RecordedRequest } from '../helpers/fake-provider.js';
 import { fx, launch, NODE, tmpDir, vaultWith } from './launch.js';
 
 const OPENAI_SECRET = 'sk-SENTINEL-sdk-openai-91b2';
 const ANTHROPIC_SECRET = 'sk-ant-SENTINEL-sdk-anthropic-44e1';
 let fake: FakeProvider;
 let vault = '';
-
-function openaiChat(req: RecordedRequest, res: http.ServerResponse): void {
-  const body = JSON.parse(req.body.toString() || '{}') as { stream?: boolean };
-  if (body.stream) {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of ['str', 'eam', 'ed']) {
-      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-test', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
-    }
-    res.end('data: [DONE]\n\n');
-    return;
-  }
-  const text = JSON.stringify({
-    id: 'c0',
-    object: 'chat.completion',
-    created: 1,
-    model: 'gpt-test',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'hello from fake openai' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  });
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(text);
-}
 
 function anthropicMessages(req: RecordedRequest, res: http.ServerResponse): void {
   const body = JSON.parse(req.body.toString() || '{}') as { stream?: boolean };
@@ -67,7 +45,7 @@ after(async () => {
 
 test('openai SDK: completion + streaming through the broker; an ungranted capability is refused', async () => {
   fake.reset();
-  fake.on('POST', '/v1/chat/completions', openaiChat);
+  fake.on('POST', '/v1/chat/completions', openaiChatReply);
   const r = await launch(['--allow', 'openai/chat-completions', '--', NODE, fx('sdk-openai.mjs')], {
     env: { AIVAULT_DIR: vault, ...fake.devEnv(), OPENAI_API_KEY: 'sk-SENTINEL-parent-should-not-leak' },
   }).done;

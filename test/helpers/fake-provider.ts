@@ -49,6 +49,22 @@ export interface FakeProvider {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What the fake provider keeps of a request (or an upgrade, with an empty body). */
+function recordOf(req: http.IncomingMessage, body: Buffer): RecordedRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    url,
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    body,
+    servername: (req.socket as unknown as { servername?: string }).servername,
+  };
+}
+
 export async function startFakeProvider(opts: { cert?: { cert: string; key: string } } = {}): Promise<FakeProvider> {
   const requests: RecordedRequest[] = [];
   let routes: Array<{ method: string; prefix: string; reply: Reply }> = [];
@@ -61,18 +77,7 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
     req.on('end', () => {
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const rec: RecordedRequest = {
-        method: req.method ?? 'GET',
-        url,
-        path: q === -1 ? url : url.slice(0, q),
-        query: q === -1 ? '' : url.slice(q + 1),
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body: Buffer.concat(parts),
-        servername: (req.socket as unknown as { servername?: string }).servername,
-      };
+      const rec = recordOf(req, Buffer.concat(parts));
       requests.push(rec);
       const route = [...routes].reverse().find((r) => (r.method === '*' || r.method === rec.method) && rec.path.startsWith(r.prefix));
       Promise.resolve((route?.reply ?? fallback)(rec, res)).catch(() => res.destroy());
@@ -86,18 +91,7 @@ export async function startFakeProvider(opts: { cert?: { cert: string; key: stri
   server.on('tlsClientError', () => void 0);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rec: RecordedRequest = {
-      method: req.method ?? 'GET',
-      url,
-      path: q === -1 ? url : url.slice(0, q),
-      query: q === -1 ? '' : url.slice(q + 1),
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      body: Buffer.alloc(0),
-      servername: (req.socket as unknown as { servername?: string }).servername,
-    };
+    const rec = recordOf(req, Buffer.alloc(0));
     upgrades.push(rec);
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data, isBinary) => {
@@ -243,3 +237,26 @@ export const reply = {
     };
   },
 };
+
+/** An OpenAI chat completions reply: SSE chunks ("str", "eam", "ed") when the body asks to stream, else one completion. */
+export function openaiChatReply(req: RecordedRequest, res: http.ServerResponse): void {
+  const body = JSON.parse(req.body.toString() || '{}') as { stream?: boolean };
+  if (body.stream) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const piece of ['str', 'eam', 'ed']) {
+      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-test', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  const text = JSON.stringify({
+    id: 'c0',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-test',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'hello from fake openai' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  });
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(text);
+}

@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type http from 'node:http';
-import { startFakeProvider, type FakeProvider, type RecordedRequest } from '../helpers/fake-provider.js';
+import { openaiChatReply, startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { BIN, FIXTURES, runCli } from '../helpers/cli.js';
 import { launch, NODE, sandboxUnavailable } from '../exec/launch.js';
 
@@ -34,20 +33,6 @@ let tcp: net.Server;
 let dnsServer: dgram.Socket;
 let tmp = '';
 
-function openaiChat(req: RecordedRequest, res: http.ServerResponse): void {
-  const body = JSON.parse(req.body.toString() || '{}') as { stream?: boolean };
-  if (body.stream) {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of ['str', 'eam', 'ed']) {
-      res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-test', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
-    }
-    res.end('data: [DONE]\n\n');
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ id: 'c0', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: 'hello from fake openai' }, finish_reason: 'stop' }] }));
-}
-
 /** A DNS server on loopback answering every A query with 10.1.2.3 (a local resolver). */
 function startDns(): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
@@ -65,7 +50,7 @@ function startDns(): Promise<dgram.Socket> {
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-hostile-'));
   fake = await startFakeProvider();
-  fake.on('POST', '/v1/chat/completions', openaiChat);
+  fake.on('POST', '/v1/chat/completions', openaiChatReply);
   const runtime = path.join(tmp, 'runtime');
   fs.mkdirSync(runtime, { mode: 0o700 });
   dbus = net.createServer((c) => c.on('error', () => undefined).end('DBUS'));

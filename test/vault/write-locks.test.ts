@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempVaultDir } from '../helpers/cli.js';
+import { vaultSnapshot } from '../helpers/vault-files.js';
 import { withLock } from '../../src/vault/lock.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
@@ -23,20 +24,6 @@ async function freshVault(): Promise<{ dir: string; vault: Vault; env: Record<st
   const vault = await openVault({ env });
   await vault.createSecret('SEED_KEY', 'seed-value'); // initialises the vault (vault.json, key)
   return { dir, vault, env };
-}
-
-/** Every file under the vault root with its content, except the lock and the audit log. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  (function walk(d: string) {
-    for (const n of fs.readdirSync(d)) {
-      const p = path.join(d, n);
-      if (fs.statSync(p).isDirectory()) {
-        if (n !== 'audit') walk(p);
-      } else if (n !== '.lock') out[path.relative(dir, p)] = fs.readFileSync(p, 'latin1');
-    }
-  })(dir);
-  return out;
 }
 
 interface Case {
@@ -145,7 +132,7 @@ for (const c of CASES) {
         return new Promise<void>((r) => (release = r));
       });
       await held;
-      const before = snapshot(dir);
+      const before = vaultSnapshot(dir);
       let settled: 'pending' | 'done' | 'failed' = 'pending';
       let failure: unknown;
       const write = c.write(vault, dir).then(
@@ -157,7 +144,7 @@ for (const c of CASES) {
       );
       await sleep(WAIT_MS);
       assert.equal(settled, 'pending', `${c.name} did not wait for the lock (${String(failure)})`);
-      assert.deepEqual(snapshot(dir), before, `${c.name} wrote while another process held the lock`);
+      assert.deepEqual(vaultSnapshot(dir), before, `${c.name} wrote while another process held the lock`);
       release();
       await holder;
       await write;
