@@ -8,7 +8,6 @@ const path = require('node:path');
 
 const DIR = path.join(__dirname, '..', 'dist', 'bundle');
 const BUNDLE = path.join(DIR, 'aivault.cjs');
-const CACHE = `${BUNDLE}.cache`;
 /** Chunks the bundle requires lazily, loaded the same way (own cache each); only --intercept's X.509 code. */
 const CHUNKS = new Set(['./aivault-x509.cjs']);
 
@@ -66,7 +65,7 @@ function runFile(file, opts, loaded) {
 function loadBundle(opts = {}) {
   const loaded = [];
   const main = runFile(BUNDLE, opts, loaded);
-  return { script: main.script, id: main.id, cacheRejected: main.cacheRejected, loaded };
+  return { cacheRejected: main.cacheRejected, loaded };
 }
 
-module.exports = { loadBundle, bundleId, BUNDLE, CACHE };
+module.exports = { loadBundle, BUNDLE };

@@ -6,7 +6,6 @@
 import { AivaultError } from '../errors/aivault-error.js';
 import type { Capability, Catalog, Credential } from '../registry/types.js';
 import { didYouMean } from '../registry/suggest.js';
-import { isRiskyName } from './env.js';
 
 /** The slice of the vault catalog that exec needs (src/vault/catalog.ts VaultCatalog). */
 export interface ExecCatalog extends Catalog {
@@ -118,14 +117,4 @@ export async function verifyCredentials(chosen: Map<string, Credential[]>, catal
     out.set(p, usable);
   }
   return out;
-}
-
-/** Both of the above, in order (for callers that check everything before starting anything). */
-export async function checkCredentials(providers: readonly string[], catalog: ExecCatalog, credentialId: string | undefined): Promise<Map<string, Credential[]>> {
-  return verifyCredentials(chooseCredentials(providers, catalog, credentialId), catalog);
-}
-
-/** Names among --set-env/--pass-env that deserve a warning. */
-export function riskyNames(names: Iterable<string>): string[] {
-  return [...names].filter(isRiskyName);
 }

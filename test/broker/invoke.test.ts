@@ -1,36 +1,23 @@
 /** `aivault invoke` end to end: real CLI, real vault in a temp AIVAULT_DIR, fake provider. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCli, tempVaultDir } from '../helpers/cli.js';
-import { startFakeProvider, reply, type FakeProvider } from '../helpers/fake-provider.js';
+import { runCli } from '../helpers/cli.js';
+import { useCliLab } from '../helpers/cli-lab.js';
+import { reply } from '../helpers/fake-provider.js';
 
 const KEY = 'sk-SENTINEL-invoke-0123456789';
-let provider: FakeProvider;
-let dir: string;
-let env: Record<string, string>;
-
-before(async () => {
-  provider = await startFakeProvider();
-  dir = tempVaultDir();
-  env = { AIVAULT_DIR: dir, ...provider.devEnv() };
-  const r = await runCli(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], { env, input: KEY });
-  assert.equal(r.code, 0, r.stderr);
-});
-after(async () => {
-  await provider.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const lab = useCliLab({ OPENAI_API_KEY: KEY });
 
 test('invoke: default method/path, body to stdout, status to stderr, exit 0', async () => {
-  provider.reset();
-  provider.on('POST', '/v1/chat/completions', reply.sse([{ n: 1 }, { n: 2 }], { delayMs: 20 }));
-  const r = await runCli(['invoke', 'openai/chat-completions', '--body', '{"model":"x","stream":true}', '--header', 'content-type: application/json'], { env });
+  lab.provider.reset();
+  lab.provider.on('POST', '/v1/chat/completions', reply.sse([{ n: 1 }, { n: 2 }], { delayMs: 20 }));
+  const r = await runCli(['invoke', 'openai/chat-completions', '--body', '{"model":"x","stream":true}', '--header', 'content-type: application/json'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
   assert.match(r.stderr, /^HTTP 200/m);
-  const q = provider.requests[0]!;
+  const q = lab.provider.requests[0]!;
   assert.equal(q.method, 'POST');
   assert.equal(q.path, '/v1/chat/completions');
   assert.equal(q.headers.authorization, `Bearer ${KEY}`);
@@ -40,9 +27,9 @@ test('invoke: default method/path, body to stdout, status to stderr, exit 0', as
 });
 
 test('invoke: non-2xx upstream → exit 1; body still printed and redacted', async () => {
-  provider.reset();
-  provider.on('GET', '/v1/models', reply.json(401, { error: `bad key ${KEY}` }));
-  const r = await runCli(['invoke', 'openai/models', '--method', 'GET', '--path', '/v1/models'], { env });
+  lab.provider.reset();
+  lab.provider.on('GET', '/v1/models', reply.json(401, { error: `bad key ${KEY}` }));
+  const r = await runCli(['invoke', 'openai/models', '--method', 'GET', '--path', '/v1/models'], { env: lab.env });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /HTTP 401/);
   assert.match(r.stdout, /\[REDACTED\]/);
@@ -50,34 +37,34 @@ test('invoke: non-2xx upstream → exit 1; body still printed and redacted', asy
 });
 
 test('invoke: broker refusal is one line, exit 1, nothing sent', async () => {
-  provider.reset();
-  const r = await runCli(['invoke', 'openai/chat-completions', '--path', '/v1/files'], { env });
+  lab.provider.reset();
+  const r = await runCli(['invoke', 'openai/chat-completions', '--path', '/v1/files'], { env: lab.env });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /path_not_allowed/);
-  const r2 = await runCli(['invoke', 'openai/chat-completions', '--header', 'authorization: Bearer mine'], { env });
+  const r2 = await runCli(['invoke', 'openai/chat-completions', '--header', 'authorization: Bearer mine'], { env: lab.env });
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /auth_header_rejected/);
-  assert.equal(provider.requests.length, 0);
+  assert.equal(lab.provider.requests.length, 0);
 });
 
 test('invoke: --body-file, unknown capability, usage errors', async () => {
-  provider.reset();
-  const f = path.join(dir, 'body.json');
+  lab.provider.reset();
+  const f = path.join(lab.dir, 'body.json');
   fs.writeFileSync(f, '{"input":"hello"}');
-  const ok = await runCli(['invoke', 'openai/embeddings', '--body-file', f], { env });
+  const ok = await runCli(['invoke', 'openai/embeddings', '--body-file', f], { env: lab.env });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(provider.requests[0]!.body.toString(), '{"input":"hello"}');
-  const unknown = await runCli(['invoke', 'nope/nothing'], { env });
+  assert.equal(lab.provider.requests[0]!.body.toString(), '{"input":"hello"}');
+  const unknown = await runCli(['invoke', 'nope/nothing'], { env: lab.env });
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /unknown capability/);
-  const both = await runCli(['invoke', 'openai/embeddings', '--body', 'a', '--body-file', f], { env });
+  const both = await runCli(['invoke', 'openai/embeddings', '--body', 'a', '--body-file', f], { env: lab.env });
   assert.equal(both.code, 2);
 });
 
 test('invoke: audit has run.started, one request line, run.ended — no secret', () => {
-  const auditDir = path.join(dir, 'audit');
+  const auditDir = path.join(lab.dir, 'audit');
   const text = fs.readdirSync(auditDir).map((n) => fs.readFileSync(path.join(auditDir, n), 'utf8')).join('');
   assert.equal(text.includes(KEY), false);
   const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -2,11 +2,10 @@
  * Issue 11 item 15: hosts typed at `capability create` / `credential create` are normalised
  * (lower-case, IDNA to punycode) and matched normalised.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { runCli, tempVaultDir } from '../helpers/cli.js';
-import { startFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
+import { runCli } from '../helpers/cli.js';
+import { useCliLab } from '../helpers/cli-lab.js';
 import { normalizeHostInput } from '../../src/registry/host-input.js';
 
 const CASES: Array<[string, string]> = [
@@ -25,42 +24,31 @@ for (const [input, want] of CASES) {
   test(`normalizeHostInput(${JSON.stringify(input)})`, () => assert.equal(normalizeHostInput(input), want));
 }
 
-let provider: FakeProvider;
-let dir: string;
-let env: Record<string, string>;
-before(async () => {
-  provider = await startFakeProvider();
-  dir = tempVaultDir();
-  env = { AIVAULT_DIR: dir, ...provider.devEnv() };
-});
-after(async () => {
-  await provider.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const lab = useCliLab();
 
 test('capability create --host XN--BCHER-KVA.EXAMPLE and Bücher.Example are stored as punycode', async () => {
-  let r = await runCli(['capability', 'create', 'books/list', '--provider', 'books', '--host', 'XN--BCHER-KVA.EXAMPLE', '--method', 'GET', '--path-prefix', '/list', '--json'], { env });
+  let r = await runCli(['capability', 'create', 'books/list', '--provider', 'books', '--host', 'XN--BCHER-KVA.EXAMPLE', '--method', 'GET', '--path-prefix', '/list', '--json'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).hosts, ['xn--bcher-kva.example']);
-  r = await runCli(['credential', 'create', 'books', '--provider', 'books', '--secret', 'BOOKS_KEY', '--host', 'Bücher.Example', '--auth', 'header', '--header-name', 'x-key', '--value-template', '{{secret}}', '--json'], { env });
+  r = await runCli(['credential', 'create', 'books', '--provider', 'books', '--secret', 'BOOKS_KEY', '--host', 'Bücher.Example', '--auth', 'header', '--header-name', 'x-key', '--value-template', '{{secret}}', '--json'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).hosts, ['xn--bcher-kva.example']);
-  r = await runCli(['capability', 'create', 'books/bad', '--provider', 'books', '--host', 'Bücher.Example:8443', '--method', 'GET', '--path-prefix', '/x'], { env });
+  r = await runCli(['capability', 'create', 'books/bad', '--provider', 'books', '--host', 'Bücher.Example:8443', '--method', 'GET', '--path-prefix', '/x'], { env: lab.env });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /port/);
 });
 
 test('mixed-case hosts on both sides match: a request reaches the upstream', async () => {
-  let r = await runCli(['secrets', 'create', '--name', 'ACME_KEY', '--value', 'acme-SENTINEL-host-case'], { env });
+  let r = await runCli(['secrets', 'create', '--name', 'ACME_KEY', '--value', 'acme-SENTINEL-host-case'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
-  r = await runCli(['credential', 'create', 'acme', '--provider', 'acme', '--secret', 'ACME_KEY', '--host', 'API.Example-Custom.TEST', '--auth', 'header', '--header-name', 'x-acme-key', '--value-template', '{{secret}}'], { env });
+  r = await runCli(['credential', 'create', 'acme', '--provider', 'acme', '--secret', 'ACME_KEY', '--host', 'API.Example-Custom.TEST', '--auth', 'header', '--header-name', 'x-acme-key', '--value-template', '{{secret}}'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
-  r = await runCli(['capability', 'create', 'acme/data', '--provider', 'acme', '--host', 'api.EXAMPLE-custom.test', '--method', 'GET', '--path-prefix', '/data'], { env });
+  r = await runCli(['capability', 'create', 'acme/data', '--provider', 'acme', '--host', 'api.EXAMPLE-custom.test', '--method', 'GET', '--path-prefix', '/data'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
-  provider.reset();
-  r = await runCli(['invoke', 'acme/data'], { env });
+  lab.provider.reset();
+  r = await runCli(['invoke', 'acme/data'], { env: lab.env });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(provider.requests.length, 1);
-  assert.equal(provider.requests[0]!.headers['x-acme-key'], 'acme-SENTINEL-host-case');
-  assert.equal(provider.requests[0]!.servername, 'api.example-custom.test');
+  assert.equal(lab.provider.requests.length, 1);
+  assert.equal(lab.provider.requests[0]!.headers['x-acme-key'], 'acme-SENTINEL-host-case');
+  assert.equal(lab.provider.requests[0]!.servername, 'api.example-custom.test');
 });
